@@ -1,0 +1,44 @@
+# Runway Lens: `make run` (the product) and `make test` (the suite). Everything else is a building block.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PROFILE ?= demo
+PORT   ?= 8501
+
+.PHONY: run demo test assets lint bench clean-demo
+
+$(VENV)/.runtime-installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.runtime-installed requirements-test.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	@touch $@
+
+assets: $(VENV)/.runtime-installed
+	$(PY) -m model.assets
+
+## demo: provision assets, generate the demo atelier, prepare, remove backgrounds, train and evaluate both variants
+demo: $(VENV)/.runtime-installed
+	$(PY) -m pipeline demo --profile $(PROFILE)
+
+## run: the demo (cached after the first time), then the dashboard
+run: demo
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+## test: the whole suite (provisions the model assets first: the tests check the real weights)
+test: $(VENV)/.test-installed
+	$(PY) -m model.assets
+	$(PY) -m pytest
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+
+## bench: timings users wait for; writes docs/BENCHMARKS.md and bench/results.json (never part of make test)
+bench: $(VENV)/.test-installed
+	$(PY) -m model.assets
+	$(PY) -m bench
+
+clean-demo:
+	rm -rf workspace/demo workspace/datasets/demo workspace/runs/demo-raw workspace/runs/demo-nobg
