@@ -107,6 +107,19 @@ class ModelSettings:
     epochs: int = 100
     preprocess: str = "thesis"  # "thesis": /255; "vgg": VGG's mean-centred BGR
     seed: int = 42
+    # The thesis resized with keras' load_img(target_size=...), whose default filter is nearest.
+    resize_filter: str = "nearest"  # or "bilinear", "bicubic", "lanczos", "box"
+    # Options beyond the thesis (off by default, so the default run is the thesis's).
+    early_stopping_patience: int = 0  # epochs without val_loss improvement; 0 = off
+    reduce_lr_patience: int = 0  # ReduceLROnPlateau on val_loss; 0 = off
+    reduce_lr_factor: float = 0.5
+    class_weights: str = "none"  # or "balanced" (scikit-learn's compute_class_weight)
+    # Fast path: cache the frozen block1-4 outputs and train attention + block5 + head from the cache.
+    fast_path: str = "auto"  # "auto": on when no GPU is visible; "on"; "off"
+    augment_copies: int = 0  # K input-augmented copies per image cached besides the original
+    feature_flip: bool = True  # flip cached feature maps horizontally at random (the RandomFlip stand-in)
+    feature_cache_dtype: str = "float32"  # "float16" halves disk and memory at ~1e-3 relative error
+    eval_batch_size: int = 32
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,10 @@ class DataSettings:
     # for the VGG features; black would be confused with dark garments.
     background_fill: str = "white"
     rembg_workers: int = 2
+    # u2netp ships with the workspace assets (offline); the others only where rembg can download them.
+    rembg_models: tuple[str, ...] = ("u2netp", "u2net", "u2net_human_seg", "isnet-general-use", "birefnet-general")
+    max_per_brand: int = 0  # 0: keep every image of a selected brand
+    check_threads: int = 4  # threads hashing and decoding photos in `prepare` (decoding releases the GIL)
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,10 @@ class ScrapeSettings:
     max_retries: int = 4
     backoff_seconds: float = 1.0
     image_concurrency: int = 4
+    max_backoff_seconds: float = 60.0  # cap on the exponential backoff between retries
+    max_retry_after_seconds: float = 300.0  # a longer Retry-After gives up instead of stalling the crawl
+    max_image_bytes: int = 50 * 1024 * 1024  # larger downloads are refused
+    max_name_length: int = 120  # characters per sanitised file or folder name
 
 
 @dataclass(frozen=True)
@@ -148,12 +169,48 @@ class UploadSettings:
 
 
 @dataclass(frozen=True)
+class DemoSettings:
+    """Defaults of the demo runway generator (`python -m data demo`, docs/DEMO.md)."""
+
+    houses: int = 6
+    per_house: int = 100
+    width: int = 192  # portrait, like runway photos
+    height: int = 288
+    # Probability that a collection is shown at one of its house's preferred venues (else any venue).
+    background_informativeness: float = 0.7
+    # 0: every year looks alike; 1: each house's palette and pattern scale shift fully over the years.
+    seasonal_drift: float = 0.3
+    first_year: int = 2015
+    last_year: int = 2020
+    seed: int = 42
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """Brand analytics defaults (`python -m model.brand_analytics`, docs/BRAND_ANALYTICS.md)."""
+
+    bootstrap_resamples: int = 1000  # stratified by true brand, for the recall/F1/index CIs
+    confidence_level: float = 0.95
+    seed: int = 42
+    knn_k: int = 5  # similar looks shown by default
+    knn_max_k: int = 50
+    ensemble_weight_step: float = 0.05  # grid of the learned raw-model weight w in [0, 1]
+    drift_min_looks: int = 2  # a brand-year with fewer test looks gets no drift value
+    report_examples: int = 4  # example photos in the exported report
+    report_thumbnail_px: int = 320  # longest side of an inlined photo
+    chromium: str = "chromium"  # binary for the report's PDF (`--print-to-pdf`) and the browser test
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: Paths
     model: ModelSettings = field(default_factory=ModelSettings)
     data: DataSettings = field(default_factory=DataSettings)
     scrape: ScrapeSettings = field(default_factory=ScrapeSettings)
     upload: UploadSettings = field(default_factory=UploadSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -49,7 +49,9 @@ def _open(source: str | os.PathLike | bytes) -> tuple[Image.Image, int, str]:
     except UnidentifiedImageError:
         raise ImageError(f"{label}: not an image (JPEG, PNG or WEBP expected)") from None
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{label}: refused, too many pixels ({exc})") from None
+        raise ImageError(f"{label}: refused, too many pixels, possible decompression bomb ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # header cut short or malformed
+        raise ImageError(f"{label}: the image is damaged or truncated ({exc})") from None
     return image, len(data), label
 
 
