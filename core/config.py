@@ -117,7 +117,9 @@ class ModelSettings:
     # Fast path: cache the frozen block1-4 outputs and train attention + block5 + head from the cache.
     fast_path: str = "auto"  # "auto": on when no GPU is visible; "on"; "off"
     augment_copies: int = 0  # K input-augmented copies per image cached besides the original
-    feature_flip: bool = True  # flip cached feature maps horizontally at random (the RandomFlip stand-in)
+    # Mirror cached feature maps at random, a cheap stand-in for RandomFlip. Off by default: a mirrored
+    # block4 map is not the map of the mirrored photo (VGG filters are not mirror-symmetric); docs/MODEL.md.
+    feature_flip: bool = False
     feature_cache_dtype: str = "float32"  # "float16" halves disk and memory at ~1e-3 relative error
     eval_batch_size: int = 32
 
@@ -180,6 +182,8 @@ class DemoSettings:
     background_informativeness: float = 0.7
     # 0: every year looks alike; 1: each house's palette and pattern scale shift fully over the years.
     seasonal_drift: float = 0.3
+    # Probability that a look shows each of its house's cues (fabric, cut, headwear, shoes); else a basic one.
+    signature_strength: float = 0.75
     first_year: int = 2015
     last_year: int = 2020
     seed: int = 42
@@ -203,6 +207,61 @@ class AnalyticsSettings:
 
 
 @dataclass(frozen=True)
+class AttentionSettings:
+    """Attention analytics defaults (`python -m model.analysis`, docs/ATTENTION.md)."""
+
+    # Body zones of a real photo from its figure mask's vertical extent, top to bottom:
+    # head, torso, legs, feet. Drillis & Contini (1966): chin at 0.870 of stature (head 13%);
+    # the feet band is widened from the ankle's 0.039 to 10% to hold the shoe, which the mask includes.
+    zone_proportions: tuple[float, float, float, float] = (0.13, 0.32, 0.45, 0.10)
+    inside_threshold: float = 0.5  # a map cell is "on the figure" when at least half of it is figure
+    bootstrap_resamples: int = 1000  # percentile bootstrap of the per-brand means
+    confidence_level: float = 0.95
+    seed: int = 42
+    chunk_size: int = 256  # images per streamed chunk of maps and masks
+    gradcam_layer: str = "block5_conv3"
+    gradcam_batch_size: int = 16
+    topk_percent: float = 10.0  # top-k% overlap between Grad-CAM and the attention map
+    sanity_images: int = 32  # images the randomisation check recomputes maps for
+    sanity_threshold: float = 0.5  # maps count as changed when their mean Spearman falls below this
+    blur_sigma_fraction: float = 0.04  # Gaussian sigma of the "blurred" background, in image widths
+    swap_candidates: int = 5  # donor venues tried per photo; the one its figure hides best wins
+    inpaint_radius: int = 5  # px, cv2.inpaint's neighbourhood when the donor's figure is erased
+    mask_dilation_fraction: float = 0.03  # grow the donor's mask before inpainting, in image widths
+
+
+@dataclass(frozen=True)
+class PipelineProfile:
+    """One end-to-end demo configuration for `make demo` / `make run` (`python -m pipeline demo`)."""
+
+    name: str
+    dataset: str  # dataset name; runs are <dataset>-raw, <dataset>-nobg, <dataset>-ensemble
+    per_house: int
+    photo_width: int
+    photo_height: int
+    image_size: int  # model input side
+    epochs: int
+    batch_size: int
+    background_informativeness: float = 0.7
+    seasonal_drift: float = 0.3
+    collection_split_run: bool = True  # also train raw on a by-collection split, for the distinctiveness index
+    seed: int = 42
+
+
+# "demo" fits `make run` in the 10-minute budget on 2 CPU cores; "thesis" is chapter 3's settings.
+PIPELINE_PROFILES = {
+    "demo": PipelineProfile(
+        name="demo", dataset="demo", per_house=100, photo_width=192, photo_height=288,
+        image_size=128, epochs=20, batch_size=32,
+    ),
+    "thesis": PipelineProfile(
+        name="thesis", dataset="demo-thesis", per_house=170, photo_width=480, photo_height=720,
+        image_size=224, epochs=100, batch_size=64,
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: Paths
     model: ModelSettings = field(default_factory=ModelSettings)
@@ -211,6 +270,7 @@ class Settings:
     upload: UploadSettings = field(default_factory=UploadSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
+    attention: AttentionSettings = field(default_factory=AttentionSettings)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -1,0 +1,1 @@
+"""End-to-end orchestration of the stages (scrape → prepare → train → evaluate → show) for the demo."""
