@@ -1,0 +1,344 @@
+"""`python -m data prepare`: a runway CSV and its photos -> a dataset folder with manifest and summary.
+
+Steps, each reported in `summary.json`:
+1. read the CSV and normalise brand names (the raw -> display mapping is recorded);
+2. choose the brands (explicit, top N, or the thesis's six when all are present);
+3. hash and fully decode every photo of those brands; unreadable ones are listed with the reason;
+4. drop exact duplicates by content hash (first image path kept);
+5. optionally cap the images per brand (seeded sample);
+6. split train/val/test, stratified at random or by collection (seeded), and write the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+from tqdm import tqdm
+
+from core.config import Settings, get_settings
+from core.fileio import sha256_file, write_json_atomic
+from core.images import ImageError, load_rgb
+from data import DataError
+from data.brands import brand_key, display_names, raw_to_display, select_brands
+from data.manifest import (
+    MANIFEST_COLUMNS,
+    MANIFEST_FILE,
+    NOBG_DIR,
+    SUMMARY_FILE,
+    dataset_dir,
+    default_dataset_name,
+    image_reason,
+    sort_manifest,
+    write_manifest,
+)
+from data.splits import SPLITS, make_split, shared_groups
+
+REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
+MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
+SEASON_WORDS = ("pre-fall", "resort", "cruise", "spring", "summer", "fall", "autumn", "winter")
+
+
+@dataclass
+class PrepareOptions:
+    csv: Path
+    images_root: Path | None = None  # default: see default_images_root
+    name: str | None = None  # default: see manifest.default_dataset_name
+    brands: Sequence[str] | None = None
+    top_n: int | None = None
+    split: str | None = None
+    seed: int | None = None
+    max_per_brand: int | None = None
+    test_fraction: float | None = None
+    val_fraction: float | None = None
+    progress: bool = True
+
+
+@dataclass
+class PrepareResult:
+    dataset_dir: Path
+    manifest: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def read_runway_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"runway CSV not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [column for column in REQUIRED_CSV_COLUMNS if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: the runway CSV lacks the columns {', '.join(missing)}")
+    return frame
+
+
+def collection_id(collection_url: str) -> str:
+    """The show id: the URL's path without slashes at either end, or the value itself if not a URL."""
+    value = str(collection_url).strip()
+    parsed = urlparse(value)
+    if parsed.scheme and parsed.netloc:
+        return parsed.path.strip("/") or parsed.netloc
+    return value.strip("/")
+
+
+def season_and_year(text: str) -> tuple[str, str]:
+    """Season and year read from a collection slug such as `fall-2023-ready-to-wear`."""
+    lowered = str(text).lower()
+    season = next((word for word in SEASON_WORDS if re.search(rf"(?<![a-z]){word}(?![a-z])", lowered)), "")
+    year = re.search(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)", lowered)
+    return season, year.group(1) if year else ""
+
+
+def default_images_root(csv_path: Path, image_paths: pd.Series, sample: int = 50) -> Path:
+    """`<csv folder>/images` (the scraper's layout) or the CSV's folder (the demo's `images/...` paths):
+    whichever holds more of the first `sample` image paths; the former on a tie."""
+    candidates = [csv_path.parent / "images", csv_path.parent]
+    paths = [p for p in image_paths.head(sample) if str(p).strip()]
+    found = [sum((root / p).is_file() for p in paths) for root in candidates]
+    return candidates[found.index(max(found))].resolve()
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """`root / relative`, refusing anything that resolves outside `root` (`..`, absolute paths, links)."""
+    if not str(relative).strip():
+        raise ImageError("the row has no image_path")
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root):
+        raise ImageError(f"{relative}: path outside the image root {root}")
+    return candidate
+
+
+def check_photo(root: Path, relative: str) -> tuple[str, str]:
+    """(absolute path, sha256) of a photo that fully decodes; `ImageError` with the reason otherwise."""
+    path = resolve_inside(root, relative)
+    load_rgb(path)  # the same decoder the model and dashboard use: CMYK, 16-bit, EXIF all handled
+    return str(path), sha256_file(path)
+
+
+def _check_row(root: Path, relative: str) -> tuple[str, str, str]:
+    try:
+        path, digest = check_photo(root, relative)
+        return path, digest, ""
+    except ImageError as exc:
+        return "", "", image_reason(relative, str(exc))
+    except OSError as exc:  # permissions, a folder named like a photo, ...
+        return "", "", f"{relative}: cannot be read ({exc.strerror or exc})"
+
+
+def _mask_path(root: Path, relative: str) -> str:
+    if not str(relative).strip():
+        return ""
+    try:
+        path = resolve_inside(root, relative)
+    except ImageError:
+        return ""
+    return str(path) if path.is_file() else ""
+
+
+def cap_per_brand(frame: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
+    """At most `cap` rows per brand, a seeded sample; `frame` must already be in a stable order."""
+    if not cap:
+        return frame
+    parts = [
+        group.sample(n=min(len(group), cap), random_state=seed) for _, group in frame.groupby("brand_key", sort=True)
+    ]
+    return pd.concat(parts).sort_values("image_path", kind="mergesort") if parts else frame
+
+
+def drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Keep the first image path of each content hash; list what was dropped and what it duplicates."""
+    first = frame.drop_duplicates("sha256", keep="first")
+    kept_by_hash = dict(zip(first["sha256"], first["image_path"], strict=True))
+    dropped = frame[frame.duplicated("sha256", keep="first")]
+    report = [
+        {"image_path": row.image_path, "brand": row.brand, "duplicate_of": kept_by_hash[row.sha256]}
+        for row in dropped.itertuples()
+    ]
+    return first, report
+
+
+def _manifest_changed(path: Path, manifest: pd.DataFrame) -> bool:
+    if not path.is_file():
+        return True
+    return path.read_text() != manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(index=False)
+
+
+def split_groups(manifest: pd.DataFrame):
+    """The group of each row for the collection split; photos with no collection share one group per
+    brand (conservative: they can never leak across splits)."""
+    collection = manifest["collection"]
+    return collection.where(collection != "", "unknown-collection/" + manifest["brand_key"]).to_numpy()
+
+
+def counts_by_split(manifest: pd.DataFrame) -> dict:
+    counts = {
+        split: manifest[manifest["split"] == split]["brand"].value_counts().sort_index().to_dict() for split in SPLITS
+    }
+    counts["total"] = manifest["brand"].value_counts().sort_index().to_dict()
+    return {key: {brand: int(n) for brand, n in value.items()} for key, value in counts.items()}
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rows that name a brand, with `brand_raw` and `brand_key` added; and slug -> display form."""
+    runway = runway.assign(brand_raw=runway["brand"].map(lambda b: re.sub(r"\s+", " ", b).strip()))
+    runway["brand_key"] = runway["brand_raw"].map(brand_key)
+    branded = runway[runway["brand_key"] != ""]
+    return branded, display_names(branded["brand_raw"], preferred=preferred)
+
+
+def check_photos(rows: pd.DataFrame, images_root: Path, threads: int, progress: bool) -> tuple[pd.DataFrame, list]:
+    """Rows whose photo decodes, with `path` and `sha256`; and the others as summary lines."""
+    relative_paths = rows["image_path"].tolist()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        checked = list(
+            tqdm(
+                pool.map(lambda rel: _check_row(images_root, rel), relative_paths),
+                total=len(relative_paths),
+                desc="checking photos",
+                unit="img",
+                disable=not progress,
+            )
+        )
+    rows = rows.assign(path=[c[0] for c in checked], sha256=[c[1] for c in checked], reason=[c[2] for c in checked])
+    unreadable = [
+        {"image_path": row.image_path, "brand": row.brand, "reason": row.reason}
+        for row in rows.itertuples()
+        if row.reason
+    ]
+    return rows[rows["reason"] == ""].drop(columns="reason"), unreadable
+
+
+def build_manifest(rows: pd.DataFrame, images_root: Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The manifest columns (all but `split`) from checked rows; and how many given masks were not found."""
+    manifest = pd.DataFrame(
+        {
+            "path": rows["path"],
+            "image_path": rows["image_path"],
+            "brand": rows["brand"],
+            "brand_key": rows["brand_key"],
+            "collection": rows["collection_url"].map(collection_id),
+        }
+    )
+    read_from_slug = rows["collection_url"].map(season_and_year)
+    for position, column in enumerate(("season", "year")):
+        given = rows[column] if column in rows.columns else pd.Series("", index=rows.index)
+        manifest[column] = given.where(given.str.strip() != "", read_from_slug.str[position])
+    masks_not_found = {}
+    for column in MASK_COLUMNS:
+        given = rows[column] if column in rows.columns else pd.Series("", index=rows.index)
+        manifest[column] = given.map(lambda rel: _mask_path(images_root, rel))
+        masks_not_found[column] = int(((given.str.strip() != "") & (manifest[column] == "")).sum())
+    manifest["sha256"] = rows["sha256"]
+    return manifest, masks_not_found
+
+
+def split_notes(manifest: pd.DataFrame, val_fraction: float) -> list[str]:
+    notes = []
+    for split in SPLITS:
+        absent = sorted(set(manifest["brand"]) - set(manifest.loc[manifest["split"] == split, "brand"]))
+        if absent and (split != "val" or val_fraction > 0):
+            notes.append(f"no {split} images for {', '.join(absent)} (too few photos or collections)")
+    return notes
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -> PrepareResult:
+    settings = settings or get_settings()
+    defaults = settings.data
+    csv_path = Path(options.csv).expanduser().resolve()
+    name = options.name or default_dataset_name(csv_path)
+    out_dir = dataset_dir(name, settings)
+    split_method = options.split or defaults.split
+    seed = defaults.seed if options.seed is None else options.seed
+    test_fraction = defaults.test_fraction if options.test_fraction is None else options.test_fraction
+    val_fraction = defaults.val_fraction if options.val_fraction is None else options.val_fraction
+    cap = defaults.max_per_brand if options.max_per_brand is None else options.max_per_brand
+    if cap < 0:
+        raise DataError(f"--max-per-brand must be 0 (no cap) or more, got {cap}")
+
+    runway = read_runway_csv(csv_path)
+    if options.images_root:
+        images_root = Path(options.images_root).expanduser().resolve()
+    else:
+        images_root = default_images_root(csv_path, runway["image_path"])
+    if not images_root.is_dir():
+        raise DataError(f"image root not found: {images_root} (pass --images)")
+
+    branded, displays = normalise_brands(runway, defaults.brands)
+    selection = select_brands(
+        branded["brand_key"].value_counts().to_dict(),
+        requested=options.brands,
+        top_n=options.top_n,
+        thesis_brands=defaults.brands,
+        default_top_n=defaults.top_n,
+    )
+    chosen = branded[branded["brand_key"].isin(selection.keys)].assign(brand=lambda f: f["brand_key"].map(displays))
+    # A stable order before anything seeded, so the CSV's row order does not change the result.
+    chosen = chosen.sort_values(["image_path", "brand_key"], kind="mergesort").reset_index(drop=True)
+    readable, unreadable = check_photos(chosen, images_root, defaults.check_threads, options.progress)
+    unique, duplicates = drop_duplicates(readable)
+    capped = cap_per_brand(unique, cap, seed)
+    if capped.empty:
+        brands = ", ".join(displays[key] for key in selection.keys)
+        raise DataError(f"no readable photos left for {brands} under {images_root}")
+
+    manifest, masks_not_found = build_manifest(capped, images_root)
+    groups = split_groups(manifest)
+    manifest["split"] = make_split(
+        split_method, manifest["brand_key"].to_numpy(), groups, test_fraction, val_fraction, seed
+    )
+    manifest = sort_manifest(manifest)
+
+    notes = [f"brands: {selection.note}", *split_notes(manifest, val_fraction)]
+    if _manifest_changed(out_dir / MANIFEST_FILE, manifest) and (out_dir / NOBG_DIR / MANIFEST_FILE).is_file():
+        notes.append("nobg/ predates this manifest: rerun `python -m data remove-background` (cached work is reused)")
+    summary = {
+        "name": name,
+        "csv": str(csv_path),
+        "images_root": str(images_root),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "split": split_method,
+        "seed": seed,
+        "test_fraction": test_fraction,
+        "val_fraction": val_fraction,
+        "max_per_brand": cap,
+        "brand_selection": selection.how,
+        "brands": [displays[key] for key in selection.keys],
+        "brand_keys": list(selection.keys),
+        "brand_mapping": raw_to_display(branded["brand_raw"], displays),
+        "images": len(manifest),
+        "counts": counts_by_split(manifest),
+        "collections": {
+            split: int(manifest.loc[manifest["split"] == split, "collection"].nunique()) for split in SPLITS
+        },
+        "shared_collections": shared_groups(manifest["split"], split_groups(manifest)),
+        "rows_in_csv": len(runway),
+        "rows_without_brand": len(runway) - len(branded),
+        "rows_for_selected_brands": len(chosen),
+        "duplicates_removed": len(duplicates),
+        "duplicates": duplicates,
+        "unreadable": unreadable,
+        "dropped_by_max_per_brand": len(unique) - len(capped),
+        "images_without_collection": int((manifest["collection"] == "").sum()),
+        "masks_not_found": masks_not_found,
+        "notes": notes,
+    }
+    write_manifest(out_dir / MANIFEST_FILE, manifest)
+    write_json_atomic(out_dir / SUMMARY_FILE, summary)
+    return PrepareResult(dataset_dir=out_dir, manifest=manifest, summary=summary)

@@ -1,0 +1,219 @@
+"""`python -m data prepare`: manifest contract, normalisation, duplicates, bad photos, determinism, CLI."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from core.config import THESIS_BRANDS, get_settings
+from core.images import load_rgb
+from data import DataError
+from data.__main__ import main
+from data.manifest import MANIFEST_COLUMNS, default_dataset_name
+from data.prepare import PrepareOptions, collection_id, prepare_dataset, season_and_year
+
+
+def _csv_rows(csv_path: Path) -> list[dict]:
+    return pd.read_csv(csv_path, dtype=str, keep_default_na=False).to_dict("records")
+
+
+def _rewrite(csv_path: Path, rows: list[dict]) -> None:
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+
+
+def test_manifest_follows_the_contract(workspace, runway_factory):
+    csv_path, images = runway_factory({"Chanel": (3, 6), "Versace": (3, 6), "Prada": (2, 5)})
+    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    assert result.dataset_dir == workspace / "datasets" / "src"  # runway.csv -> its folder's name
+    manifest = pd.read_csv(result.dataset_dir / "manifest.csv", dtype=str, keep_default_na=False)
+    assert tuple(manifest.columns) == MANIFEST_COLUMNS
+    assert len(manifest) == 46
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in manifest["path"])
+    assert set(manifest["split"]) == {"train", "val", "test"}
+    row = manifest[manifest["image_path"] == "chanel/2016/002.jpg"].iloc[0]
+    assert row["path"] == str(images / "chanel/2016/002.jpg")
+    assert (row["brand"], row["brand_key"]) == ("Chanel", "chanel")
+    assert row["collection"] == "fashion-shows/fall-2016-ready-to-wear/chanel"
+    assert (row["season"], row["year"]) == ("fall", "2016")
+    summary = json.loads((result.dataset_dir / "summary.json").read_text())
+    assert summary["split"] == "random" and summary["seed"] == get_settings().data.seed
+    assert summary["brand_selection"] == "top_n"
+    assert summary["counts"]["total"] == {"Chanel": 18, "Prada": 10, "Versace": 18}
+    assert sum(summary["counts"]["test"].values()) == (manifest["split"] == "test").sum()
+    assert summary["duplicates_removed"] == 0 and summary["unreadable"] == []
+
+
+def test_brand_spellings_are_merged_and_the_mapping_recorded(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Giorgio Armani": (2, 6), "Chanel": (2, 6)})
+    rows = _csv_rows(csv_path)
+    for row in rows[:4]:
+        row["brand"] = "giorgio-armani"
+    rows[4]["brand"] = " GIORGIO  ARMANI"
+    _rewrite(csv_path, rows)
+    summary = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary
+    assert summary["brands"] == ["Chanel", "Giorgio Armani"]  # 12 each: ties go alphabetically
+    assert summary["counts"]["total"]["Giorgio Armani"] == 12
+    assert summary["brand_mapping"] == {
+        "Chanel": "Chanel",
+        "GIORGIO ARMANI": "Giorgio Armani",
+        "Giorgio Armani": "Giorgio Armani",
+        "giorgio-armani": "Giorgio Armani",
+    }
+
+
+def test_thesis_brands_by_default_explicit_brands_and_top(workspace, runway_factory):
+    brands = {name: (2, 5) for name in THESIS_BRANDS} | {"Valentino": (4, 10)}
+    csv_path, _ = runway_factory(brands)
+    summary = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary
+    assert summary["brand_selection"] == "thesis" and summary["brands"] == list(THESIS_BRANDS)
+    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=1, progress=False)).summary
+    assert top["brands"] == ["Valentino"] and top["brand_selection"] == "top_n"
+    picked = prepare_dataset(PrepareOptions(csv=csv_path, name="two", brands=["chanel", "VERSACE"], progress=False))
+    assert set(picked.manifest["brand"]) == {"Chanel", "Versace"}
+
+
+def test_exact_duplicates_are_removed_and_counted(workspace, runway_factory):
+    csv_path, images = runway_factory({"Chanel": (2, 8), "Versace": (2, 8)})
+    rows = _csv_rows(csv_path)
+    for number, source in enumerate(["chanel/2015/000.jpg", "chanel/2015/001.jpg", "versace/2016/003.jpg"]):
+        copy = f"copies/{number}.jpg"
+        (images / copy).parent.mkdir(exist_ok=True)
+        shutil.copyfile(images / source, images / copy)
+        rows.append({**next(r for r in rows if r["image_path"] == source), "image_path": copy})
+    rows.append(dict(rows[0]))  # the same row twice
+    _rewrite(csv_path, rows)
+    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    assert result.summary["duplicates_removed"] == 4
+    assert len(result.manifest) == 32 and result.manifest["sha256"].is_unique
+    # the alphabetically first path of each photo is kept
+    duplicates = result.summary["duplicates"]
+    assert {"image_path": "versace/2016/003.jpg", "brand": "Versace", "duplicate_of": "copies/2.jpg"} in duplicates
+
+
+def test_same_seed_same_manifest_whatever_the_row_order(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Chanel": (3, 7), "Versace": (3, 7), "Prada": (3, 7)})
+    first = prepare_dataset(PrepareOptions(csv=csv_path, name="a", seed=3, progress=False)).dataset_dir
+    rows = _csv_rows(csv_path)
+    _rewrite(csv_path, list(reversed(rows)))
+    second = prepare_dataset(PrepareOptions(csv=csv_path, name="b", seed=3, progress=False)).dataset_dir
+    assert (first / "manifest.csv").read_bytes() == (second / "manifest.csv").read_bytes()
+    other = prepare_dataset(PrepareOptions(csv=csv_path, name="c", seed=4, progress=False)).dataset_dir
+    assert (first / "manifest.csv").read_bytes() != (other / "manifest.csv").read_bytes()
+
+
+def test_collection_split_and_cap(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Chanel": (5, 6), "Versace": (4, 6), "Prada": (2, 6)})
+    result = prepare_dataset(PrepareOptions(csv=csv_path, split="collection", max_per_brand=20, progress=False))
+    manifest, summary = result.manifest, result.summary
+    assert summary["split"] == "collection" and summary["shared_collections"] == []
+    assert manifest.groupby("collection")["split"].nunique().max() == 1
+    assert summary["counts"]["total"] == {"Chanel": 20, "Prada": 12, "Versace": 20}
+    assert summary["dropped_by_max_per_brand"] == (30 - 20) + (24 - 20)
+    assert set(manifest.loc[manifest["split"] == "test", "brand"]) == {"Chanel", "Versace", "Prada"}
+    assert any("no val images for Prada" in note for note in summary["notes"])
+
+
+def test_bad_photos_are_listed_with_reasons_and_the_rest_finishes(workspace, odd_runway_factory):
+    csv_path, images, odd = odd_runway_factory(per_collection=6)
+    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    reasons = {entry["image_path"]: entry["reason"] for entry in result.summary["unreadable"]}
+    expected_bad = {path: why for path, why in odd.items() if why != "ok"}
+    assert set(reasons) == set(expected_bad)
+    for path, why in expected_bad.items():
+        assert why in reasons[path], reasons[path]
+    kept = set(result.manifest["image_path"])
+    assert {path for path, why in odd.items() if why == "ok"} <= kept
+    assert len(kept) == 24 + 6
+    # what the model will read is upright 8-bit RGB
+    by_path = result.manifest.set_index("image_path")["path"]
+    assert load_rgb(by_path["odd/exif.jpg"]).size == (32, 48)
+    assert load_rgb(by_path["odd/cmyk.jpg"]).getpixel((5, 5)) == pytest.approx((255, 0, 0), abs=3)
+    assert load_rgb(by_path["odd/16bit.png"]).getpixel((5, 5)) == (127, 127, 127)
+    assert load_rgb(by_path["odd/rgba.png"]).getpixel((2, 5)) == (255, 255, 255)
+    assert load_rgb(by_path["odd/webp.jpg"]).getpixel((5, 5)) == pytest.approx((200, 50, 50), abs=4)
+
+
+def test_mask_columns_are_carried_as_absolute_paths(workspace, runway_factory):
+    csv_path, images = runway_factory({"Chanel": (2, 5), "Versace": (2, 5)})
+    rows = _csv_rows(csv_path)
+    (images / "masks").mkdir()
+    for row in rows:
+        mask = f"masks/{row['image_path'].replace('/', '_')}.png"
+        Image.new("L", (32, 48), 255).save(images / mask)
+        row["figure_mask_path"], row["zones_mask_path"] = mask, mask
+    rows[0]["figure_mask_path"] = "masks/not-there.png"
+    _rewrite(csv_path, rows)
+    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    with_mask = result.manifest[result.manifest["figure_mask_path"] != ""]
+    assert len(with_mask) == 19
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in with_mask["zones_mask_path"])
+    assert result.summary["masks_not_found"] == {"figure_mask_path": 1, "zones_mask_path": 0}
+
+
+def test_pure_helpers():
+    assert collection_id("https://www.vogue.com/fashion-shows/fall-2023-ready-to-wear/chanel/") == (
+        "fashion-shows/fall-2023-ready-to-wear/chanel"
+    )
+    assert collection_id("chanel-fw23") == "chanel-fw23"
+    assert season_and_year("fashion-shows/pre-fall-2019/versace") == ("pre-fall", "2019")
+    assert season_and_year("resort-2021") == ("resort", "2021")
+    assert season_and_year("chanel-show") == ("", "")
+    assert default_dataset_name("/x/scrapes/vogue/runway.csv") == "vogue"
+    assert default_dataset_name("/x/my_scrape.csv") == "my_scrape"
+
+
+def test_cli_prepare_and_its_errors(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (3, 6), "Versace": (3, 6)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "cli", "--no-progress"]
+    assert main([*argv, "--split", "collection", "--brands", "Chanel,versace"]) == 0
+    out = capsys.readouterr().out
+    assert "dataset 'cli'" in out and "split: collection" in out
+    assert (workspace / "datasets" / "cli" / "manifest.csv").is_file()
+    for bad, message in [
+        (["--csv", str(csv_path.parent / "nope.csv")], "runway CSV not found"),
+        (["--brands", "Balenciaga"], "'Balenciaga' is not in the CSV"),
+        (["--name", "../escape"], "dataset name"),
+        (["--test-fraction", "1.5"], "test fraction"),
+        (["--images", str(images / "nowhere")], "image root not found"),
+    ]:
+        assert main([*argv, *bad]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    with pytest.raises(DataError):
+        prepare_dataset(PrepareOptions(csv=csv_path, max_per_brand=-1, progress=False))
+
+
+def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):
+    # the scraper's paths are relative to <csv folder>/images; the demo's start with images/
+    csv_path, images = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})
+    scraper_style = prepare_dataset(PrepareOptions(csv=csv_path, name="scraper", progress=False))
+    assert scraper_style.summary["images_root"] == str(images) and scraper_style.summary["unreadable"] == []
+    rows = _csv_rows(csv_path)
+    _rewrite(csv_path, [{**row, "image_path": "images/" + row["image_path"]} for row in rows])
+    demo_style = prepare_dataset(PrepareOptions(csv=csv_path, name="demo-style", progress=False))
+    assert demo_style.summary["images_root"] == str(csv_path.parent) and demo_style.summary["unreadable"] == []
+    assert sorted(demo_style.manifest["path"]) == sorted(scraper_style.manifest["path"])
+
+
+def test_a_changed_manifest_flags_the_nobg_folder(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
+    first = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    (first.dataset_dir / "nobg").mkdir()
+    (first.dataset_dir / "nobg" / "manifest.csv").write_text("path\n")
+    same = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary["notes"]
+    assert not any("nobg/" in note for note in same)
+    other = prepare_dataset(PrepareOptions(csv=csv_path, seed=5, progress=False)).summary["notes"]
+    assert any("rerun `python -m data remove-background`" in note for note in other)
+
+
+def test_demo_command_is_imported_only_when_asked(monkeypatch, capsys, workspace, runway_factory):
+    monkeypatch.setitem(sys.modules, "data.demo.cli", None)  # as if data/demo were missing or broken
+    csv_path, _ = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})
+    assert main(["prepare", "--csv", str(csv_path), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["demo"]) == 1
+    assert capsys.readouterr().err.startswith("error: the demo generator is not available")
