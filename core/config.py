@@ -201,6 +201,7 @@ class AnalyticsSettings:
     knn_max_k: int = 50
     ensemble_weight_step: float = 0.05  # grid of the learned raw-model weight w in [0, 1]
     drift_min_looks: int = 2  # a brand-year with fewer test looks gets no drift value
+    drift_null_draws: int = 200  # random same-size subsets of the brand: the drift expected from sampling alone
     report_examples: int = 4  # example photos in the exported report
     report_thumbnail_px: int = 320  # longest side of an inlined photo
     chromium: str = "chromium"  # binary for the report's PDF (`--print-to-pdf`) and the browser test
@@ -272,7 +273,7 @@ class Settings:
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     attention: AttentionSettings = field(default_factory=AttentionSettings)
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

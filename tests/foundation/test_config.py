@@ -21,3 +21,18 @@ def test_workspace_env_variable_moves_every_path(workspace):
 def test_thesis_csv_columns_in_order():
     assert RUNWAY_CSV_COLUMNS[:3] == ("collection_url", "image_url", "image_alt")
     assert RUNWAY_CSV_COLUMNS[-1] == "brand" and len(RUNWAY_CSV_COLUMNS) == 11
+
+
+def test_atomic_writes_replace_whole_files_with_normal_permissions(tmp_path):
+    import os
+
+    from core.fileio import write_json_atomic, write_text_atomic
+
+    target = tmp_path / "nested" / "report.json"
+    write_text_atomic(target, "old")
+    write_json_atomic(target, {"accuracy": 0.86})
+    assert target.read_text().strip().startswith("{") and '"accuracy": 0.86' in target.read_text()
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
