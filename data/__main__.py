@@ -140,6 +140,9 @@ def run_remove_background(args) -> int:
         f"{s['seconds']:.1f} s with {s['workers']} worker(s), {rate}"
     )
     _print_list("failed", [entry["reason"] for entry in s["failures"]])
+    if s["failed"] and not s["images"]:  # `images` counts the photos that made it into the nobg manifest
+        print("error: background removal failed for every photo; the nobg dataset is unusable", file=sys.stderr)
+        return 1
     return 0
 
 

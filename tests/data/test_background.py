@@ -152,3 +152,13 @@ def test_unavailable_models_fail_with_one_clear_line(workspace, runway_factory, 
     assert main(["remove-background", "--dataset", "src", "--fill", "plaid"]) == 1
     assert "unknown fill colour" in capsys.readouterr().err
     assert json.loads((workspace / "datasets" / "src" / "summary.json").read_text())["images"] == 12
+
+
+def test_every_photo_failing_exits_non_zero(rembg_workspace, runway_factory, capsys):
+    """A nobg dataset with no usable photo must stop a pipeline, not let training find out later."""
+    csv_path, images = runway_factory({"Chanel": (2, 2), "Versace": (2, 2)})
+    prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    for photo in Path(images).rglob("*.jpg"):  # every photo changes after prepare: none matches its hash
+        photo.write_bytes(b"")
+    assert main(["remove-background", "--dataset", "src", "--workers", "1", "--no-progress"]) == 1
+    assert "failed for every photo" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""`make bench`: timings of what users wait for. Not tests: nothing here fails on a timing."""

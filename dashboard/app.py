@@ -1,0 +1,36 @@
+"""Runway Lens dashboard: `streamlit run dashboard/app.py` (what `make run` starts).
+
+The entry point sets the page up, draws the sidebar (dataset and the two runs to compare) and
+hands over to the page chosen in `st.navigation`. Pages only read run and dataset folders
+(dashboard/artifacts.py); nothing here trains. docs/DASHBOARD.md describes each page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import ui  # noqa: E402
+from dashboard.navigation import PAGES, PAGES_DIR, url_path  # noqa: E402
+
+
+def main() -> None:
+    st.set_page_config(page_title="Runway Lens", page_icon=":material/apparel:", layout="wide")
+    pages = [
+        st.Page(str(PAGES_DIR / file), title=title, icon=icon, url_path=url_path(file), default=index == 0)
+        for index, (file, title, icon) in enumerate(PAGES)
+    ]
+    page = st.navigation(pages)
+    st.sidebar.title("Runway Lens")
+    ui.sidebar()
+    page.run()
+
+
+main()

@@ -1,0 +1,97 @@
+"""Brand deep dive (thesis figures 3.10/3.11): one house's best and worst attention, its closest rival, its index."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import artifacts, brand_sections, figures, sections, tables, ui
+
+EXAMPLES = 6
+
+sel = ui.page_header(
+    "Brand deep dive", "One house at a time: where the model looks on its photos, and who it is mistaken for."
+)
+chosen = ui.require_runs(sel)
+
+c1, c2, c3 = st.columns([2, 2, 1])
+variant = c2.radio("Model", list(chosen), format_func=sel.label, horizontal=True, key="brand_variant")
+run = chosen[variant]
+brands = artifacts.run_class_names(run)
+brand = c1.selectbox("Brand", brands, key="brand_name")
+opacity = c3.slider("Overlay opacity", 0.0, 1.0, 0.45, 0.05, key="brand_opacity")
+
+predictions = artifacts.run_predictions(run)
+matrix = artifacts.run_confusion(run)
+if predictions is None or matrix is None:
+    st.warning(f"`{run.name}` has no predictions; run `python -m model evaluate --run {run.name}`.")
+    st.stop()
+
+brand_rows = predictions[predictions["brand"] == brand]
+recall = float((brand_rows["predicted"] == brand).mean()) if len(brand_rows) else float("nan")
+m1, m2, m3 = st.columns(3)
+m1.metric("Test photos", len(brand_rows))
+m2.metric("Recognised (recall)", f"{recall:.0%}" if len(brand_rows) else "–")
+other, brand_as_other, other_as_brand = tables.most_confused_with(matrix, brand)
+m3.metric("Most confused with", other or "nobody")
+
+
+def show_gallery(rows: pd.DataFrame, caption_of) -> None:
+    images, captions = [], []
+    for _, row in rows.iterrows():
+        picture = artifacts.attention_overlay(run, int(row["row"]), row["path"], opacity, 256)
+        if picture is not None:
+            images.append(picture)
+            captions.append(caption_of(row))
+    if images:
+        st.image(images, caption=captions, width=150)
+    else:
+        st.caption("No photos to show.")
+
+
+ranked, how = tables.attention_ranking(predictions, artifacts.run_attention_per_image(run), brand)
+st.subheader("Where attention is most concentrated")
+st.caption(f"Ranked by {how}; overlays use OpenCV's jet colormap (red = most attention).")
+
+
+def probability_caption(predicted: str):
+    column = f"prob_{predicted}"
+    return lambda row: f"p({predicted}) = {float(row[column]):.2f}" if column in row else ""
+
+
+def caption(row) -> str:
+    return f"predicted {row['predicted']} · {row['score']:.2f}"
+
+
+best_count = min(EXAMPLES, (len(ranked) + 1) // 2)  # best and worst never show the same photo
+show_gallery(ranked.head(best_count), caption)
+st.subheader("Bad attention")
+st.caption("The same ranking from the other end: attention spread out or off the figure (thesis figure 3.11).")
+show_gallery(ranked.iloc[best_count:].tail(EXAMPLES).iloc[::-1], caption)
+
+st.subheader("Most confused brand")
+if other is None:
+    st.write(f"`{run.name}` never confuses {brand} with another house on the test set.")
+else:
+    st.write(
+        f"**{brand}** photos predicted as **{other}**: {brand_as_other}; **{other}** photos predicted as "
+        f"**{brand}**: {other_as_brand}."
+    )
+    row = matrix.loc[brand]
+    ui.show_figure(figures.confusion_row_figure(row, brand), row.rename("photos").rename_axis("predicted").reset_index(), f"{run.name}-{brand}-confusion-row", "row")
+    indexed = predictions.reset_index(drop=True).assign(row=lambda f: range(len(f)))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"{brand} → {other}")
+        show_gallery(tables.cell_rows(indexed, brand, other).head(EXAMPLES), probability_caption(other))
+    with right:
+        st.markdown(f"{other} → {brand}")
+        show_gallery(tables.cell_rows(indexed, other, brand).head(EXAMPLES), probability_caption(brand))
+
+st.subheader("Attention, measured")
+sections.brand_attention(sel, chosen, brand)
+
+brand_sections.distinctiveness(sel, chosen, brand)
+brand_sections.drift(sel, chosen, brand)
+brand_sections.report_export(sel, run, brand)
+st.caption(ui.PNG_HINT)

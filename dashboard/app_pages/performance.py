@@ -1,0 +1,112 @@
+"""Performance: confusion matrices (tables 3.1/3.3), classification reports (3.2/3.4), top-2 accuracy, thesis numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import artifacts, figures, tables, thesis, ui
+
+CELL_PHOTOS = 12
+
+sel = ui.page_header(
+    "Performance", "How often each model names the right house, brand by brand, beside the thesis's published numbers."
+)
+chosen = ui.require_runs(sel)
+
+normalised = st.toggle("Row-normalised (share of each true brand)", value=False, key="perf_normalised")
+
+# ---- this run's numbers
+columns = st.columns(len(chosen))
+reports: dict[str, pd.DataFrame] = {}
+for col, (variant, run) in zip(columns, chosen.items(), strict=True):
+    metrics = artifacts.run_metrics(run)
+    matrix = artifacts.run_confusion(run)
+    with col:
+        st.subheader(sel.label(variant))
+        m1, m2, m3 = st.columns(3)
+        accuracy = tables.metric_value(metrics, "accuracy")
+        top2 = tables.metric_value(metrics, "top_2_accuracy", "top2_accuracy", "top-2 accuracy", "top_k_accuracy")
+        m1.metric("Accuracy", f"{accuracy:.3f}" if accuracy is not None else "–")
+        m2.metric("Top-2 accuracy", f"{top2:.3f}" if top2 is not None else "–")
+        m3.metric("Test photos", int(matrix.to_numpy().sum()) if matrix is not None else "–")
+        if matrix is None:
+            st.warning(f"`{run.name}` has no confusion.csv; run `python -m model evaluate --run {run.name}`.")
+            continue
+        event = ui.show_figure(
+            figures.confusion_figure(matrix, f"Confusion matrix: {run.name}", normalised),
+            (figures.normalise_rows(matrix) if normalised else matrix).reset_index(names="true brand"),
+            f"{run.name}-confusion", f"confusion_{variant}", on_select="rerun", selection_mode="points",
+        )
+        points = (event.selection.points if event and event.selection else None) or []
+        clicked = (variant, str(points[0]["y"]), str(points[0]["x"])) if points else None
+        if clicked and clicked != st.session_state.get("perf_cell_clicked"):
+            # A newly clicked cell drives the pickers below (set before they are drawn in this run).
+            st.session_state["perf_cell_clicked"] = clicked
+            st.session_state.update(perf_cell_variant=clicked[0], perf_cell_true=clicked[1], perf_cell_pred=clicked[2])
+        report = tables.report_frame(metrics, list(matrix.index))
+        if report.empty:  # an older metrics.json: recompute from the confusion matrix
+            report = tables.report_from_confusion(matrix)
+        reports[sel.label(variant)] = report
+        st.dataframe(report.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}", "support": "{:.0f}"}))
+        st.download_button(
+            "Download report (CSV)", report.reset_index().to_csv(index=False).encode(), f"{run.name}-report.csv",
+            "text/csv", key=f"report_csv_{variant}", on_click="ignore",
+        )
+
+if len(reports) > 0:
+    per_class = pd.concat([r.assign(run=label) for label, r in reports.items()]).reset_index()
+    ui.show_figure(figures.per_class_figure(reports, "f1"), per_class, "per-class-f1", "per_class")
+st.caption(ui.PNG_HINT)
+
+# ---- photos in a confusion cell
+st.subheader("Photos in a confusion cell")
+st.caption("Click a cell in a confusion matrix above, or pick one here.")
+variant_names = list(chosen)
+if st.session_state.get("perf_cell_variant") not in variant_names:
+    st.session_state["perf_cell_variant"] = variant_names[0]
+c1, c2, c3 = st.columns(3)
+variant = c1.selectbox("Run", variant_names, format_func=sel.label, key="perf_cell_variant")
+run = chosen[variant]
+predictions = artifacts.run_predictions(run)
+matrix = artifacts.run_confusion(run)
+if predictions is not None and matrix is not None:
+    names = list(matrix.index)
+    if st.session_state.get("perf_cell_true") not in names or st.session_state.get("perf_cell_pred") not in names:
+        true_index, pred_index = tables.largest_confusion(matrix)  # start on the largest confusion
+        st.session_state.update(perf_cell_true=names[true_index], perf_cell_pred=names[pred_index])
+    true_brand = c2.selectbox("True brand", names, key="perf_cell_true")
+    predicted_brand = c3.selectbox("Predicted brand", names, key="perf_cell_pred")
+    rows = tables.cell_rows(predictions, true_brand, predicted_brand)
+    st.write(f"{len(rows)} test photos of **{true_brand}** predicted as **{predicted_brand}** by `{run.name}`.")
+    prob_column = f"prob_{predicted_brand}"
+    images, captions = [], []
+    for _, row in rows.head(CELL_PHOTOS).iterrows():
+        thumb = artifacts.thumbnail(row["path"], 200)
+        if thumb is not None:
+            images.append(thumb)
+            p = row.get(prob_column, "")
+            captions.append(f"p={float(p):.2f}" if p not in ("", None) else "")
+    if images:
+        st.image(images, caption=captions, width=120)
+
+# ---- the thesis's numbers
+st.divider()
+st.subheader("The thesis's published numbers")
+st.markdown(
+    f"Source: {thesis.citation_text()} "
+    "Tables 3.1 and 3.3 are the confusion matrices (1,027 test photos each)."
+)
+st.warning(f"**Captions corrected.** {thesis.reference()['caption_correction']}", icon=":material/edit_note:")
+columns = st.columns(2)
+for col, variant in zip(columns, ("raw", "nobg"), strict=True):
+    with col:
+        ref_matrix = thesis.confusion(variant)
+        ui.show_figure(
+            figures.confusion_figure(ref_matrix, thesis.confusion_title(variant), normalised),
+            (figures.normalise_rows(ref_matrix) if normalised else ref_matrix).reset_index(names="true brand"),
+            f"thesis-confusion-{variant}", f"thesis_confusion_{variant}",
+        )
+        st.markdown(f"**{thesis.report_title(variant)}**")
+        st.dataframe(thesis.report(variant).style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}"}))
+        st.caption(f"Accuracy recomputed from its confusion matrix: {tables.accuracy_from_confusion(ref_matrix):.3f}")

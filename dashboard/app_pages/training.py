@@ -1,0 +1,51 @@
+"""Training: accuracy and loss, training vs validation, for both variants (thesis figure 3.7)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import artifacts, figures, ui
+
+sel = ui.page_header(
+    "Training", "Accuracy and loss per epoch, training vs validation, for both variants (thesis figure 3.7)."
+)
+chosen = ui.require_runs(sel, evaluated=False)
+
+histories: dict[str, pd.DataFrame] = {}
+for variant, run in chosen.items():
+    history = artifacts.run_history(run)
+    if history is None or history.empty:
+        st.warning(f"Run `{run.name}` has no history.csv yet; `python -m model train --run {run.name}` writes it.")
+        continue
+    histories[sel.label(variant)] = history
+
+if not histories:
+    st.stop()
+
+ui.show_figure(
+    figures.history_figure(histories),
+    pd.concat([h.assign(run=label) for label, h in histories.items()], ignore_index=True),
+    "training-history", "history",
+)
+st.caption(
+    "The dotted green line marks the best epoch: the lowest validation loss (the weights a run keeps). " + ui.PNG_HINT
+)
+
+cols = st.columns(len(histories))
+for col, (label, history) in zip(cols, histories.items(), strict=True):
+    best = figures.best_epoch(history)
+    row = history.loc[history["epoch"] == best].iloc[0] if best is not None else history.iloc[-1]
+    with col:
+        st.markdown(f"**{label}**")
+        a, b, c = st.columns(3)
+        a.metric("Epochs", int(history["epoch"].max()))
+        b.metric("Best epoch", best if best is not None else "–")
+        c.metric("Val accuracy there", f"{row.get('val_accuracy', float('nan')):.3f}")
+
+with st.expander("Training settings"):
+    for variant, run in chosen.items():
+        config = artifacts.run_config(run)
+        keep = {k: v for k, v in config.items() if not isinstance(v, (dict, list)) or k in ("hyper_parameters", "fast_path")}
+        st.markdown(f"**{sel.label(variant)}**")
+        st.json(keep, expanded=False)

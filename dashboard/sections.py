@@ -1,0 +1,173 @@
+"""Attention-analytics sections of the Attention and Brand pages (issue 8), shown when their artifacts exist.
+
+Attention metrics and background reliance come from the `attention` and `background_reliance`
+sections of a run's metrics.json (`python -m model.analysis --run <run>`), drawn with the analytics'
+own builders (`model.attention_metrics.figures`). When a section's artifact is missing the page says
+which command makes it, instead of failing. Brand analytics (issue 9) are in brand_sections.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import artifacts, ui
+from dashboard.artifacts import RunInfo
+
+ANALYSIS_COMMAND = "python -m model.analysis --run {run}"
+ATTENTION_FIGURES = "model.attention_metrics.figures"
+
+
+def optional_module(name: str):
+    """An analytics module, or None while it is not installed/written (the section then explains)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _missing(runs: dict[str, RunInfo], what: str) -> None:
+    commands = "; ".join(f"`{ANALYSIS_COMMAND.format(run=r.name)}`" for r in runs.values())
+    st.info(f"No {what} for the selected runs yet: {commands} computes it.")
+
+
+def attention_sections(runs: dict[str, RunInfo]) -> dict[str, dict]:
+    """variant -> metrics.json's `attention` section, for the runs that have one."""
+    return {v: a for v, r in runs.items() if (a := artifacts.run_metrics(r).get("attention"))}
+
+
+def flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with MultiIndex columns (metric, field) flattened to "metric field", brand as a column."""
+    frame = frame.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame.columns = [" ".join(str(p) for p in column) for column in frame.columns]
+    return frame.rename_axis("brand").reset_index()
+
+
+def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
+    """The Attention page's measured side: localisation metrics, body zones, background reliance, Grad-CAM."""
+    st.divider()
+    st.header("Attention, measured")
+    st.caption(
+        "The thesis judged its maps by eye; these numbers come from `python -m model.analysis` "
+        "(docs/ATTENTION.md): means per brand with bootstrap 95% confidence intervals in brackets."
+    )
+    figures_module = optional_module(ATTENTION_FIGURES)
+    if figures_module is None:
+        st.info("The attention analytics (`model/attention_metrics/`) are not installed here.")
+        return
+    sections = attention_sections(runs)
+    if not sections:
+        _missing(runs, "attention metrics")
+    else:
+        overall = figures_module.variant_table({sel.label(v): a for v, a in sections.items()})
+        st.markdown("**Overall means per model**")
+        st.dataframe(overall.style.format("{:.3f}"))
+        st.download_button("Download (CSV)", overall.rename_axis("run").reset_index().to_csv(index=False).encode(),
+                           "attention-overall.csv", "text/csv", key="att_overall_csv", on_click="ignore")
+        columns = st.columns(len(sections))
+        for col, (variant, attention) in zip(columns, sections.items(), strict=True):
+            with col:
+                st.markdown(f"**{sel.label(variant)}** · figure masks from {attention.get('mask_source', 'unknown')}")
+                st.dataframe(figures_module.metrics_table(attention, formatted=True))
+                numbers = flat_columns(figures_module.metrics_table(attention))
+                st.download_button("Download (CSV)", numbers.to_csv(index=False).encode(),
+                                   f"{runs[variant].name}-attention-metrics.csv", "text/csv",
+                                   key=f"att_metrics_csv_{variant}", on_click="ignore")
+
+    st.subheader("Body-zone profile")
+    with_zones = {v: a for v, a in sections.items() if (a.get("body_zones") or {}).get("per_brand")}
+    if not with_zones:
+        _missing(runs, "body-zone profile")
+    else:
+        columns = st.columns(len(with_zones))
+        for col, (variant, attention) in zip(columns, with_zones.items(), strict=True):
+            with col:
+                ui.show_figure(
+                    figures_module.body_zone_figure(attention, f"Attention by body zone: {sel.label(variant)}"),
+                    figures_module.zone_table(attention), f"{runs[variant].name}-body-zones", f"zones_{variant}",
+                )
+        st.caption("Zones: head, torso, legs, feet of the figure; exact masks for the demo, derived from the figure's "
+                   "height for real photos. Error bars: bootstrap 95% CI.")
+
+    st.subheader("Background reliance")
+    reliance = {v: m for v, r in runs.items() if (m := artifacts.run_metrics(r).get("background_reliance"))}
+    if not reliance:
+        _missing(runs, "background-reliance test")
+    else:
+        columns = st.columns(len(reliance))
+        for col, (variant, section) in zip(columns, reliance.items(), strict=True):
+            with col:
+                ui.show_figure(
+                    figures_module.background_reliance_figure(section, f"Background changed: {sel.label(variant)}"),
+                    figures_module.reliance_table(section).rename_axis("brand").reset_index(),
+                    f"{runs[variant].name}-background-reliance", f"reliance_{variant}",
+                )
+        st.caption(
+            "Accuracy on the test photos with the background removed, swapped for another venue, or blurred. "
+            "A large drop means the model recognises the venue rather than the clothes."
+        )
+
+    st.subheader("Grad-CAM agreement and sanity check")
+    rows = []
+    for variant, attention in sections.items():
+        gradcam = attention.get("gradcam_agreement") or {}
+        sanity = attention.get("sanity_check") or {}
+        if gradcam or sanity:
+            rows.append({
+                "run": sel.label(variant),
+                "Grad-CAM layer": gradcam.get("layer"),
+                "Spearman (mean)": (gradcam.get("spearman") or {}).get("mean"),
+                f"top-{gradcam.get('k_percent', 10)}% overlap (mean)": (gradcam.get("topk_overlap") or {}).get("mean"),
+                "randomised branch: Spearman": sanity.get("spearman_original_vs_randomised"),
+                "maps changed": sanity.get("maps_changed"),
+            })
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.caption(
+            "Agreement between the learned attention and Grad-CAM (rank correlation, top-k% overlap; the Analyse page "
+            "shows both for any photo). The sanity check randomises the attention branch's weights (Adebayo et al. "
+            "2018): the maps must change."
+        )
+    else:
+        _missing(runs, "Grad-CAM comparison")
+
+
+def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
+    """One brand's attention metrics, background reliance and body-zone profile per model (Brand page)."""
+    figures_module = optional_module(ATTENTION_FIGURES)
+    rows = []
+    for variant, run in runs.items():
+        metrics = artifacts.run_metrics(run)
+        attention, reliance = metrics.get("attention"), metrics.get("background_reliance")
+        if figures_module is None or not attention:
+            continue
+        table = figures_module.metrics_table(attention, formatted=True)
+        row = table.loc[brand].to_dict() if brand in table.index else {}
+        if reliance:
+            drops = (reliance.get("per_brand_drop") or {}).get(brand) or {}
+            row.update({f"accuracy drop, background {t}": drops.get(t) for t in reliance.get("treatments", [])
+                        if t != "original"})
+        rows.append({"model": sel.label(variant), **row})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.caption("Means with bootstrap 95% CIs in brackets; an accuracy drop is original accuracy minus accuracy "
+                   "with the background changed (large = the model leans on the venue).")
+    profiles = {
+        variant: zones
+        for variant, attention in attention_sections(runs).items()
+        if (zones := ((attention.get("body_zones") or {}).get("per_brand") or {}).get(brand))
+    }
+    if figures_module is None or not profiles:
+        _missing(runs, f"body-zone profile of {brand}")
+        return
+    columns = st.columns(len(profiles))
+    for col, (variant, zones) in zip(columns, profiles.items(), strict=True):
+        one = {"body_zones": {"per_brand": {brand: zones}}}
+        with col:
+            ui.show_figure(
+                figures_module.body_zone_figure(one, f"{brand}: {sel.label(variant)}"),
+                figures_module.zone_table(one), f"{runs[variant].name}-{brand}-body-zones", f"brand_zones_{variant}",
+            )

@@ -1,0 +1,195 @@
+"""Command line of the model stage.
+
+    python -m model train --variant raw|nobg --data <dataset folder, manifest.csv or dataset name> [--run NAME] ...
+    python -m model evaluate --run NAME [--split test|val|all]
+    python -m model predict photo.jpg [more.jpg ...] --run NAME [--overlay out.png --opacity 0.5 --colormap jet]
+    python -m model summary [--image-size 224 --classes 6]
+    python -m model benchmark [--images 128 --image-size 224 --batch-size 32]
+
+A user error prints one `error: ...` line and exits 1; Ctrl-C during training exits 130 and the
+same command resumes from the last completed epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+DEFAULT_HELP = " (default from core.config ModelSettings: %(default)s)"
+
+
+class UsageError(ValueError):
+    """A combination of arguments argparse cannot reject by itself."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from core.config import ModelSettings
+
+    d = ModelSettings()
+    parser = argparse.ArgumentParser(prog="python -m model", description="Train, evaluate and apply the brand model.")
+    parser.add_argument("--workspace", help="workspace folder (default: $RUNWAY_LENS_WORKSPACE or ./workspace)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train (or resume) a run")
+    train.add_argument("--variant", required=True, choices=("raw", "nobg"), help="photos with or without background")
+    train.add_argument("--data", required=True, help="dataset folder, its manifest.csv, or a dataset name")
+    train.add_argument("--run", help="run name (default: <dataset>-<variant>)")
+    train.add_argument("--epochs", type=int, default=d.epochs, help="epochs" + DEFAULT_HELP)
+    train.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size" + DEFAULT_HELP)
+    train.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate" + DEFAULT_HELP)
+    train.add_argument("--image-size", type=int, default=d.image_size, help="input side in px" + DEFAULT_HELP)
+    train.add_argument("--preprocess", choices=("thesis", "vgg"), default=d.preprocess,
+                       help="thesis: /255; vgg: VGG16's mean-centred BGR" + DEFAULT_HELP)
+    train.add_argument("--resize-filter", choices=("nearest", "bilinear", "bicubic", "lanczos", "box"),
+                       default=d.resize_filter, help="resize filter" + DEFAULT_HELP)
+    train.add_argument("--seed", type=int, default=d.seed, help="random seed" + DEFAULT_HELP)
+    train.add_argument("--fast-path", choices=("auto", "on", "off"), default=d.fast_path,
+                       help="train from cached block4 features; auto = on without a GPU" + DEFAULT_HELP)
+    train.add_argument("--augment-copies", type=int, default=d.augment_copies,
+                       help="fast path: augmented copies cached per photo" + DEFAULT_HELP)
+    train.add_argument("--feature-flip", action=argparse.BooleanOptionalAction, default=d.feature_flip,
+                       help="fast path: random horizontal flips of cached feature maps" + DEFAULT_HELP)
+    train.add_argument("--cache-dtype", choices=("float32", "float16"), default=d.feature_cache_dtype,
+                       help="fast path: stored feature precision" + DEFAULT_HELP)
+    train.add_argument("--early-stopping", type=int, default=d.early_stopping_patience, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without val_loss improvement; 0 = off" + DEFAULT_HELP)
+    train.add_argument("--reduce-lr-on-plateau", type=int, default=d.reduce_lr_patience, metavar="PATIENCE",
+                       help=f"multiply the rate by {d.reduce_lr_factor} after PATIENCE flat epochs; 0 = off" + DEFAULT_HELP)
+    train.add_argument("--class-weights", choices=("none", "balanced"), default=d.class_weights,
+                       help="weight the loss by inverse class frequency" + DEFAULT_HELP)
+    train.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                       help="VGG16 weights: the provisioned ImageNet file, or random (tests and timing only)")
+    train.add_argument("--restart", action="store_true", help="discard an existing run folder and start over")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    evaluate = commands.add_parser("evaluate", help="write a run's evaluation artifacts")
+    evaluate.add_argument("--run", required=True, help="run name or run folder")
+    evaluate.add_argument("--split", default="test", choices=("test", "val", "train", "all"), help="rows to evaluate")
+    evaluate.add_argument("--data", help="another dataset to evaluate on (default: the run's own manifest)")
+    evaluate.add_argument("--batch-size", type=int, default=d.eval_batch_size)
+    evaluate.add_argument("--quiet", action="store_true")
+
+    predict = commands.add_parser("predict", help="brand probabilities (and attention overlay) for photos")
+    predict.add_argument("photos", nargs="+", help="photo file(s)")
+    predict.add_argument("--run", required=True, help="run name or run folder")
+    predict.add_argument("--overlay", help="write the attention overlay PNG here (one photo only)")
+    predict.add_argument("--opacity", type=float, default=0.5, help="overlay opacity 0..1 (default 0.5)")
+    predict.add_argument("--colormap", default="jet", help="OpenCV colormap: jet, inferno, viridis, magma, turbo, hot")
+    predict.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    summary = commands.add_parser("summary", help="build the network and print its layers and parameter counts")
+    summary.add_argument("--image-size", type=int, default=d.image_size)
+    summary.add_argument("--classes", type=int, default=d.num_classes)
+
+    bench = commands.add_parser("benchmark", help="measure forward, end-to-end and fast-path throughput")
+    bench.add_argument("--images", type=int, default=128)
+    bench.add_argument("--image-size", type=int, default=d.image_size)
+    bench.add_argument("--batch-size", type=int, default=32)
+    bench.add_argument("--epochs", type=int, default=3, help="epochs timed per path (the first is excluded)")
+    bench.add_argument("--weights", choices=("imagenet", "random"), default="random")
+    return parser
+
+
+def _train(args, settings) -> int:
+    from model.training import TrainOptions, train
+
+    options = TrainOptions(
+        variant=args.variant, data=args.data, run=args.run, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, image_size=args.image_size, preprocess=args.preprocess,
+        resize_filter=args.resize_filter, seed=args.seed, fast_path=args.fast_path,
+        augment_copies=args.augment_copies, feature_flip=args.feature_flip, cache_dtype=args.cache_dtype,
+        early_stopping_patience=args.early_stopping, reduce_lr_patience=args.reduce_lr_on_plateau,
+        class_weights=args.class_weights, weights=args.weights, restart=args.restart,
+    )
+    result = train(options, settings, progress=not args.quiet)
+    print(f"run {result.run.name}: {result.epochs_done} epochs in {result.run.root}")
+    return 0
+
+
+def _evaluate(args, settings) -> int:
+    from model.evaluation import evaluate
+
+    evaluate(args.run, settings, split=args.split, data=args.data, batch_size=args.batch_size, progress=not args.quiet)
+    return 0
+
+
+def _predict(args, settings) -> int:
+    from core.fileio import atomic_path
+    from core.images import load_rgb
+    from model.maps import COLORMAPS
+    from model.predict import load_analyser
+
+    if args.overlay and len(args.photos) > 1:
+        raise UsageError("--overlay takes one photo at a time")
+    if args.colormap not in COLORMAPS:
+        raise UsageError(f"unknown colormap {args.colormap!r}; expected one of {', '.join(COLORMAPS)}")
+    if not 0.0 <= args.opacity <= 1.0:
+        raise UsageError(f"--opacity must be between 0 and 1, got {args.opacity}")
+    images = [load_rgb(photo, max_pixels=settings.upload.max_pixels) for photo in args.photos]
+    analyser = load_analyser(args.run, settings)
+    results = analyser.analyse_batch(images)
+    if args.json:
+        print(json.dumps([{"photo": photo, "predicted": r.predicted, "probabilities": r.probabilities,
+                           **r.attention_stats} for photo, r in zip(args.photos, results, strict=True)], indent=2))
+    else:
+        width = max(len(name) for name in analyser.class_names)
+        for photo, result in zip(args.photos, results, strict=True):
+            print(f"{photo}: {result.predicted} ({result.probabilities[result.predicted]:.3f})")
+            for brand, probability in result.ranked():
+                print(f"  {brand:<{width}}  {probability:.4f}")
+    if args.overlay:
+        picture = analyser.overlay(images[0], results[0], opacity=args.opacity, colormap=args.colormap)
+        with atomic_path(args.overlay) as tmp:
+            picture.save(tmp, format="PNG")
+        print(f"overlay written to {args.overlay}")
+    return 0
+
+
+def _summary(args, settings) -> int:
+    from model.network import build_model, parameter_counts
+
+    model = build_model(args.classes, args.image_size, weights=None, settings=settings)
+    model.summary(line_length=110)
+    counts = parameter_counts(model)
+    print(f"total {counts['total']:,}  trainable {counts['trainable']:,}  non-trainable {counts['non_trainable']:,}")
+    return 0
+
+
+def _benchmark(args, settings) -> int:
+    from model.benchmark import benchmark
+
+    result = benchmark(args.images, args.image_size, args.batch_size, args.epochs,
+                       weights="imagenet" if args.weights == "imagenet" else None, settings=settings)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary, "benchmark": _benchmark}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _parser().parse_args(argv)
+    from core.config import get_settings
+    from core.images import ImageError
+    from model.assets import AssetError
+    from model.data import DataError
+    from model.runs import RunError
+    from model.training import TrainError
+
+    settings = get_settings(args.workspace)
+    user_errors = (DataError, RunError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
+    try:
+        return COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        print("\ninterrupted: rerun the same command to resume from the last completed epoch", file=sys.stderr)
+        return 130
+    except user_errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The fast path's feature cache: block4_conv3 outputs computed once per image and kept on disk.
+
+Block1–4 are frozen and come before the attention, so their output for a given photo never
+changes during training. The cache lives in `cache/features/<key>/`, where the key hashes
+everything a feature depends on: image size, resize filter, pixel scaling, the block1–4 weight
+values and the stored dtype. Inside it each photo is stored under its own content hash (sha256 of
+the file the model reads), so raw and background-removed photos never collide and two datasets
+sharing photos share their features:
+
+    <key>/meta.json                       what the key stands for
+    <key>/orig/ab/<sha256>.npy            the un-augmented photo
+    <key>/aug-<augkey>/ab/<sha256>-<k>.npy  augmented copy k (thesis flip/rotation/translation)
+
+Every file is written atomically, so an interrupted caching run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from tqdm import tqdm
+
+from core.config import ModelSettings
+from core.fileio import atomic_path, sha256_file, write_json_atomic
+from model.network import FEATURE_LAYER, augmentation_layers, feature_model, feature_weights_hash
+from model.preprocess import load_model_input
+
+CACHE_DTYPES = ("float32", "float16")
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    image_size: int
+    preprocess: str
+    resize_filter: str
+    weights_sha256: str
+    dtype: str = "float32"
+    layer: str = FEATURE_LAYER
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class AugmentSpec:
+    """What an augmented copy depends on besides the photo: the thesis's augmentation and the seed."""
+
+    rotation_radians: float
+    translation_pixels: int
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+class FeatureCache:
+    def __init__(self, root: Path, spec: CacheSpec):
+        if spec.dtype not in CACHE_DTYPES:
+            raise ValueError(f"unknown feature cache dtype {spec.dtype!r}; expected one of {', '.join(CACHE_DTYPES)}")
+        self.spec = spec
+        self.folder = Path(root) / spec.key
+
+    def original(self, sha256: str) -> Path:
+        return self.folder / "orig" / sha256[:2] / f"{sha256}.npy"
+
+    def augmented(self, sha256: str, copy: int, augment: AugmentSpec) -> Path:
+        return self.folder / f"aug-{augment.key}" / sha256[:2] / f"{sha256}-{copy}.npy"
+
+    def write_meta(self, augment: AugmentSpec | None = None) -> None:
+        meta = {"key": self.spec.key, **asdict(self.spec)}
+        if augment is not None:
+            meta[f"aug-{augment.key}"] = asdict(augment)
+        existing = json.loads((self.folder / "meta.json").read_text()) if (self.folder / "meta.json").is_file() else {}
+        if {**existing, **meta} != existing:
+            write_json_atomic(self.folder / "meta.json", {**existing, **meta})
+
+
+def cache_for(model: keras.Model, root: Path, image_size: int, preprocess: str, resize_filter: str,
+              dtype: str = "float32") -> FeatureCache:
+    spec = CacheSpec(image_size, preprocess, resize_filter, feature_weights_hash(model), dtype)
+    return FeatureCache(root, spec)
+
+
+def content_hashes(paths: list[str]) -> list[str]:
+    """sha256 of each file the model reads (not the manifest column, which names the original photo)."""
+    return [sha256_file(path) for path in paths]
+
+
+def augment_image(layers: list[keras.layers.Layer], image: np.ndarray, seed: int) -> np.ndarray:
+    """One augmented draw of a (S, S, 3) image, a pure function of (image, seed)."""
+    batch = image[None].astype(np.float32)
+    for offset, layer in enumerate(layers):
+        # An integer seed makes Keras' random ops stateless: the same copy every time it is computed.
+        transformation = layer.get_random_transformation(batch, training=True, seed=seed + offset)
+        batch = layer.transform_images(batch, transformation, training=True)
+    return np.asarray(batch)[0]
+
+
+def _copy_seed(sha256: str, copy: int, seed: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{sha256}:{copy}".encode()).digest()[:4], "little")
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        np.save(tmp, array)
+
+
+def ensure_features(
+    model: keras.Model,
+    cache: FeatureCache,
+    paths: list[str],
+    hashes: list[str],
+    *,
+    copies: int = 0,
+    model_settings: ModelSettings | None = None,
+    seed: int = 0,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> list[list[Path]]:
+    """Compute what is missing from the cache; return, per image, its original and K augmented files."""
+    augment = None
+    if copies:
+        augment = AugmentSpec(model_settings.rotation_radians, model_settings.translation_pixels, seed)
+    cache.write_meta(augment)
+    files = [[cache.original(h)] + [cache.augmented(h, k, augment) for k in range(1, copies + 1)] for h in hashes]
+    todo = [(i, k) for i, row in enumerate(files) for k, path in enumerate(row) if not path.is_file()]
+    if not todo:
+        return files
+    extractor = feature_model(model)
+    layers = augmentation_layers(model_settings, seed) if copies else []
+    size, resize_filter, dtype = cache.spec.image_size, cache.spec.resize_filter, np.dtype(cache.spec.dtype)
+    bar = tqdm(total=len(todo), desc="caching block4 features", unit="img", disable=not progress)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        images = []
+        for i, k in chunk:
+            image = load_model_input(paths[i], size, resize_filter)
+            images.append(augment_image(layers, image, _copy_seed(hashes[i], k, seed)) if k else image)
+        features = extractor.predict_on_batch(np.stack(images).astype(np.float32))
+        for (i, k), feature in zip(chunk, np.asarray(features), strict=True):
+            _save(files[i][k], feature.astype(dtype))
+        bar.update(len(chunk))
+    bar.close()
+    return files

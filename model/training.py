@@ -1,0 +1,385 @@
+"""Train the thesis's network on one variant (raw or background-removed) of a dataset, resumably.
+
+Thesis 3.5: Adam at 1e-3, categorical cross-entropy, batch 64, 100 epochs, and a schedule that
+drops the rate by 10% after epoch 100. Options beyond the thesis (early stopping, ReduceLROnPlateau,
+class weights, smaller images, VGG preprocessing) are off unless asked for.
+
+Two ways to fit the same model:
+- end-to-end: images through the whole network, augmentation layers active (the thesis's way);
+- fast path: block1–4 outputs cached once per photo (`model.features`), then attention + block5 +
+  head trained from the cache through `tail_model`, which shares its layers with the full model.
+
+Either way the run folder gets config.json, per-epoch checkpoints, history.csv and, at the end,
+model.keras (the full model, loadable with safe_mode=True).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.utils.class_weight import compute_class_weight
+from tqdm import tqdm
+
+from core.config import ModelSettings, Settings, get_settings
+from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
+from core.images import ImageError
+from model.batches import FeatureBatches, ImageBatches
+from model.checkpoints import HISTORY_COLUMNS, EpochCheckpoint, ThesisLearningRateDrop, latest_state, restore_checkpoint
+from model.data import (
+    DataError,
+    check_variant,
+    dataset_name,
+    labels_for,
+    ordered_class_names,
+    read_manifest,
+    resolve_manifest,
+    split_rows,
+)
+from model.features import CACHE_DTYPES, cache_for, content_hashes, ensure_features
+from model.layers import PREPROCESS_MODES
+from model.network import build_model, feature_grid, parameter_counts, tail_model
+from model.preprocess import check_resize_filter, load_model_input
+from model.runs import RunFolder
+
+FAST_PATH_CHOICES = ("auto", "on", "off")
+WEIGHT_SOURCES = ("imagenet", "random")
+CLASS_WEIGHT_CHOICES = ("none", "balanced")
+# Settings that give checkpointed weights their meaning: a resumed run must match them.
+RESUME_KEYS = ("variant", "manifest", "class_names", "image_size", "preprocess", "resize_filter", "seed",
+               "batch_size", "learning_rate", "fast_path", "augment_copies", "feature_flip", "cache_dtype",
+               "class_weights", "weights")
+
+
+class TrainError(ValueError):
+    """A training request that cannot go ahead as asked; the message says why and what to do."""
+
+
+@dataclass
+class TrainOptions:
+    """One training request; None means the `ModelSettings` default."""
+
+    variant: str
+    data: str
+    run: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    image_size: int | None = None
+    preprocess: str | None = None
+    resize_filter: str | None = None
+    seed: int | None = None
+    fast_path: str | None = None
+    augment_copies: int | None = None
+    feature_flip: bool | None = None
+    cache_dtype: str | None = None
+    early_stopping_patience: int | None = None
+    reduce_lr_patience: int | None = None
+    class_weights: str | None = None
+    weights: str = "imagenet"
+    restart: bool = False
+
+    def model_settings(self, base: ModelSettings) -> ModelSettings:
+        overrides = {
+            "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+            "image_size": self.image_size, "preprocess": self.preprocess, "resize_filter": self.resize_filter,
+            "seed": self.seed, "fast_path": self.fast_path, "augment_copies": self.augment_copies,
+            "feature_flip": self.feature_flip, "feature_cache_dtype": self.cache_dtype,
+            "early_stopping_patience": self.early_stopping_patience, "reduce_lr_patience": self.reduce_lr_patience,
+            "class_weights": self.class_weights,
+        }
+        return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass
+class TrainResult:
+    run: RunFolder
+    epochs_done: int
+    trained_now: int  # epochs trained by this call (0: the run was already complete)
+    stopped_early: bool
+    history: pd.DataFrame
+
+
+def check_model_settings(ms: ModelSettings) -> None:
+    problems = []
+    if ms.epochs < 1:
+        problems.append(f"epochs must be at least 1 (got {ms.epochs})")
+    if ms.batch_size < 1:
+        problems.append(f"batch size must be at least 1 (got {ms.batch_size})")
+    if ms.image_size < 32 or ms.image_size % 8:
+        problems.append(f"image size must be a multiple of 8 and at least 32 (got {ms.image_size})")
+    if ms.preprocess not in PREPROCESS_MODES:
+        problems.append(f"unknown preprocessing {ms.preprocess!r} (expected {' or '.join(PREPROCESS_MODES)})")
+    if ms.fast_path not in FAST_PATH_CHOICES:
+        problems.append(f"unknown fast path setting {ms.fast_path!r} (expected {', '.join(FAST_PATH_CHOICES)})")
+    if ms.augment_copies < 0:
+        problems.append(f"augment copies must be 0 or more (got {ms.augment_copies})")
+    if ms.feature_cache_dtype not in CACHE_DTYPES:
+        problems.append(f"unknown cache dtype {ms.feature_cache_dtype!r} (expected {', '.join(CACHE_DTYPES)})")
+    if ms.class_weights not in CLASS_WEIGHT_CHOICES:
+        problems.append(f"unknown class weights {ms.class_weights!r} (expected {', '.join(CLASS_WEIGHT_CHOICES)})")
+    if not ms.learning_rate > 0:
+        problems.append(f"learning rate must be positive (got {ms.learning_rate})")
+    try:
+        check_resize_filter(ms.resize_filter)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise TrainError("; ".join(problems))
+
+
+def distribution_strategy() -> tf.distribute.Strategy:
+    """MirroredStrategy over several visible GPUs, one device otherwise: no code change either way."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    if len(gpus) == 1:
+        return tf.distribute.OneDeviceStrategy(gpus[0].name)
+    return tf.distribute.get_strategy()
+
+
+def use_fast_path(choice: str) -> bool:
+    """`auto` caches features on CPU, where block1–4 dominate the cost; on a GPU it trains end-to-end."""
+    if choice == "auto":
+        return not tf.config.list_logical_devices("GPU")
+    return choice == "on"
+
+
+def decode_images(paths: list[str], image_size: int, resize_filter: str, progress: bool) -> np.ndarray:
+    images = np.empty((len(paths), image_size, image_size, 3), dtype=np.uint8)
+    for i, path in enumerate(tqdm(paths, desc="decoding photos", unit="img", disable=not progress)):
+        try:
+            images[i] = load_model_input(path, image_size, resize_filter)
+        except ImageError as exc:
+            raise DataError(f"cannot read a training photo: {exc} ({path})") from None
+    return images
+
+
+def class_weight_map(labels: np.ndarray, choice: str) -> dict[int, float] | None:
+    if choice == "none":
+        return None
+    present = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=present, y=labels)
+    return {int(c): float(w) for c, w in zip(present, weights, strict=True)}
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+
+
+def build_config(*, run: RunFolder, variant: str, manifest: Path, class_names: list[str], ms: ModelSettings,
+                 fast: bool, weights: str, weights_file: str | None, params: dict, counts: dict,
+                 cache_key: str | None, strategy: tf.distribute.Strategy) -> dict:
+    return {
+        "run": run.name,
+        "variant": variant,
+        "manifest": str(manifest),
+        "dataset": dataset_name(manifest),
+        "class_names": class_names,
+        "num_classes": len(class_names),
+        "image_size": ms.image_size,
+        "attention_grid": feature_grid(ms.image_size),
+        "preprocess": ms.preprocess,
+        "resize_filter": ms.resize_filter,
+        "seed": ms.seed,
+        "epochs": ms.epochs,
+        "batch_size": ms.batch_size,
+        "learning_rate": ms.learning_rate,
+        "fast_path": fast,
+        "augment_copies": ms.augment_copies if fast else 0,
+        "feature_flip": ms.feature_flip if fast else False,
+        "cache_dtype": ms.feature_cache_dtype if fast else None,
+        "class_weights": ms.class_weights,
+        "weights": weights,
+        "hyperparameters": {
+            "optimizer": "adam",
+            "loss": "categorical_crossentropy",
+            "lr_schedule": {"drop_epoch": ms.lr_drop_epoch, "factor": ms.lr_drop_factor,
+                            "note": "thesis 3.5: -10% after epoch 100; a no-op within 100 epochs"},
+            "early_stopping_patience": ms.early_stopping_patience,
+            "reduce_lr_patience": ms.reduce_lr_patience,
+            "reduce_lr_factor": ms.reduce_lr_factor,
+            "attention_filters": ms.attention_filters,
+            "dense_units": ms.dense_units,
+            "dropout": ms.dropout,
+            "augmentation": {"flip": "horizontal", "rotation_radians": ms.rotation_radians,
+                             "translation_pixels_at_224": ms.translation_pixels,
+                             "active": "in the model (end-to-end)" if not fast else
+                             f"{ms.augment_copies} cached copies per photo, feature flip {ms.feature_flip}"},
+        },
+        "fast_path_cache": {"key": cache_key, "layer": "block4_conv3"} if fast else None,
+        "weights_file": weights_file,
+        "parameters": params,
+        "counts": counts,
+        "strategy": {"class": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync},
+        "versions": library_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _split_counts(frame: pd.DataFrame, class_names: list[str]) -> dict:
+    table = pd.crosstab(frame["brand"], frame["split"]).reindex(index=class_names, fill_value=0)
+    return {
+        "by_split": {split: int(n) for split, n in frame["split"].value_counts().items()},
+        "by_brand_split": {brand: {split: int(n) for split, n in row.items()} for brand, row in table.iterrows()},
+    }
+
+
+def _incompatibilities(old: dict, new: dict) -> list[str]:
+    return [f"{key}: {old.get(key)!r} → {new.get(key)!r}" for key in RESUME_KEYS if old.get(key) != new.get(key)]
+
+
+def _write_history(run: RunFolder, rows: list[dict]) -> None:
+    write_dataframe_atomic(run.history, pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(f"[train] {message}", flush=True)
+
+
+def train(options: TrainOptions, settings: Settings | None = None, *, progress: bool = True,
+          extra_callbacks: tuple = ()) -> TrainResult:
+    """Train (or resume, or confirm finished) one run; every user error is a DataError/TrainError."""
+    settings = settings or get_settings()
+    check_variant(options.variant)
+    if options.weights not in WEIGHT_SOURCES:
+        raise TrainError(f"unknown weights {options.weights!r} (expected {', '.join(WEIGHT_SOURCES)})")
+    ms = options.model_settings(settings.model)
+    check_model_settings(ms)
+    settings = settings.replace(model=ms)
+
+    manifest = resolve_manifest(options.data, options.variant, settings)
+    frame = read_manifest(manifest)
+    class_names = ordered_class_names(frame["brand"], settings.data.brands)
+    if len(class_names) < 2:
+        raise DataError(f"{manifest}: at least two brands are needed to train a classifier (found {class_names})")
+    train_rows, val_rows = split_rows(frame, "train"), split_rows(frame, "val")
+    if train_rows.empty:
+        raise DataError(f"{manifest} has no rows with split 'train'")
+    if val_rows.empty and (ms.early_stopping_patience or ms.reduce_lr_patience):
+        raise DataError(f"{manifest} has no 'val' rows: early stopping and ReduceLROnPlateau need a validation split")
+    run = RunFolder(settings.paths.run_dir(options.run or f"{dataset_name(manifest)}-{options.variant}"))
+    if options.restart and run.root.exists():
+        _say(progress, f"--restart: discarding {run.root}")
+        shutil.rmtree(run.root)
+    fast = use_fast_path(ms.fast_path)
+
+    keras.utils.set_random_seed(ms.seed)
+    strategy = distribution_strategy()
+    with strategy.scope():
+        model = build_model(len(class_names), ms.image_size, weights=None if options.weights == "random" else "imagenet",
+                            settings=settings, augment=True)
+        fit_model = tail_model(model) if fast else model
+        fit_model.compile(optimizer=keras.optimizers.Adam(ms.learning_rate), loss="categorical_crossentropy",
+                          metrics=["accuracy"])
+    cache = cache_for(model, settings.paths.feature_cache, ms.image_size, ms.preprocess, ms.resize_filter,
+                      ms.feature_cache_dtype) if fast else None
+    weights_file = None if options.weights == "random" else str(settings.paths.vgg16_weights)
+    config = build_config(run=run, variant=options.variant, manifest=manifest, class_names=class_names, ms=ms,
+                          fast=fast, weights=options.weights, weights_file=weights_file,
+                          params=parameter_counts(model), counts=_split_counts(frame, class_names),
+                          cache_key=cache.spec.key if cache else None, strategy=strategy)
+
+    state = latest_state(run.checkpoints)
+    if state is not None:
+        old = json.loads(run.config.read_text()) if run.config.is_file() else {}
+        clashes = _incompatibilities(old, config)
+        if clashes:
+            raise TrainError(f"run {run.name!r} was started with other settings ({'; '.join(clashes)}). "
+                             "Resume with the same settings, pick another --run, or pass --restart to discard it.")
+        config["created_at"] = old.get("created_at", config["created_at"])
+        if run.model.is_file() and (state["epoch"] >= ms.epochs or state.get("stopped_early")):
+            why = "stopped early" if state.get("stopped_early") else "done"
+            _say(progress, f"run {run.name!r} already trained ({state['epoch']} epochs, {why}); nothing to do")
+            return TrainResult(run, state["epoch"], 0, bool(state.get("stopped_early")), pd.read_csv(run.history))
+    write_json_atomic(run.config, config)
+
+    y_train = labels_for(train_rows, class_names)
+    y_val = labels_for(val_rows, class_names) if not val_rows.empty else None
+    initial_epoch = state["epoch"] if state else 0
+    batches = dict(batch_size=ms.batch_size, seed=ms.seed)
+    remaining = dict(first_epoch=initial_epoch, epochs=ms.epochs - initial_epoch)
+    if fast:
+        hashes = content_hashes(list(train_rows["path"]) + list(val_rows["path"]))
+        _say(progress, f"fast path: block4 features cached in {cache.folder}")
+        train_files = _cached(model, cache, list(train_rows["path"]), hashes[: len(train_rows)], ms, progress, ms.augment_copies)
+        train_data = FeatureBatches(train_files, y_train, len(class_names), flip=ms.feature_flip, shuffle=True,
+                                    **remaining, **batches)
+        val_data = None
+        if y_val is not None:
+            val_files = _cached(model, cache, list(val_rows["path"]), hashes[len(train_rows):], ms, progress, 0)
+            val_data = FeatureBatches(val_files, y_val, len(class_names), shuffle=False, **batches)
+    else:
+        train_images = decode_images(list(train_rows["path"]), ms.image_size, ms.resize_filter, progress)
+        train_data = ImageBatches(train_images, y_train, len(class_names), shuffle=True, **remaining, **batches)
+        val_data = None
+        if y_val is not None:
+            val_images = decode_images(list(val_rows["path"]), ms.image_size, ms.resize_filter, progress)
+            val_data = ImageBatches(val_images, y_val, len(class_names), shuffle=False, **batches)
+
+    state = dict(state or {"epoch": 0, "history": []})
+    if initial_epoch:
+        with strategy.scope():
+            restore_checkpoint(fit_model, state)
+        _say(progress, f"resuming run {run.name!r} after epoch {initial_epoch}")
+    state.pop("_folder", None)
+    state["stopped_early"] = False
+
+    watched, callbacks = {}, [ThesisLearningRateDrop(ms.lr_drop_epoch, ms.lr_drop_factor)]
+    if ms.early_stopping_patience:
+        watched["early_stopping"] = keras.callbacks.EarlyStopping(monitor="val_loss", patience=ms.early_stopping_patience)
+    if ms.reduce_lr_patience:
+        watched["reduce_lr"] = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=ms.reduce_lr_factor,
+                                                                 patience=ms.reduce_lr_patience)
+    callbacks += list(watched.values())
+    callbacks.append(EpochCheckpoint(run.checkpoints, state, lambda rows: _write_history(run, rows), watched))
+    callbacks += list(extra_callbacks)
+
+    started = time.perf_counter()
+    if initial_epoch < ms.epochs:
+        _say(progress, f"training {run.name!r}: {len(train_rows)} train / {len(val_rows)} val photos, "
+                       f"{'fast path' if fast else 'end-to-end'}, epochs {initial_epoch + 1}..{ms.epochs}")
+        # shuffle=False: the batches shuffle themselves, reproducibly (model.batches)
+        fit_model.fit(train_data, validation_data=val_data, epochs=ms.epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=train_data.steps_per_epoch, shuffle=False, callbacks=callbacks,
+                      verbose=2 if progress else 0, class_weight=class_weight_map(y_train, ms.class_weights))
+    seconds = time.perf_counter() - started
+
+    with atomic_path(run.model) as tmp:
+        model.save(tmp)
+    history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
+    _write_history(run, state["history"])
+    trained_now = state["epoch"] - initial_epoch
+    config["training"] = {
+        "epochs_done": state["epoch"],
+        "stopped_early": state["stopped_early"],
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "last_call_seconds": round(seconds, 2),
+        "train_images_per_second": round(trained_now * len(train_rows) / seconds, 2) if trained_now else None,
+    }
+    write_json_atomic(run.config, config)
+    _say(progress, f"saved {run.model} ({state['epoch']} epochs)")
+    return TrainResult(run, state["epoch"], trained_now, state["stopped_early"], history)
+
+
+def _cached(model, cache, paths, hashes, ms: ModelSettings, progress: bool, copies: int):
+    try:
+        return ensure_features(model, cache, paths, hashes, copies=copies, model_settings=ms, seed=ms.seed,
+                               batch_size=ms.eval_batch_size, progress=progress)
+    except ImageError as exc:
+        raise DataError(f"cannot read a training photo: {exc}") from None
+

@@ -1,0 +1,148 @@
+"""The Analyse page (AppTest) with good photos in every colour mode and with each kind of bad file."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def photo(width: int = 64, height: int = 96, seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    pixels[height // 4 : 3 * height // 4, width // 3 : 2 * width // 3] = (30, 30, 120)
+    return Image.fromarray(pixels, "RGB")
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG claiming `width`×`height` 1-bit pixels: a decompression bomb's header."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+def sixteen_bit_png() -> bytes:
+    ramp = (np.linspace(0, 65535, 64 * 96).reshape(96, 64)).astype(np.uint16)
+    image = Image.fromarray(ramp)
+    assert image.mode == "I;16"
+    return encode(image, "PNG")
+
+
+def rotated_jpeg() -> bytes:
+    """A 64×96 JPEG whose EXIF says: rotate 90° clockwise to view (orientation 6)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return encode(photo(), "JPEG", exif=exif.tobytes())
+
+
+GOOD = {
+    "grayscale.jpg": lambda: encode(photo().convert("L"), "JPEG"),
+    "cmyk.jpg": lambda: encode(photo().convert("CMYK"), "JPEG"),
+    "rgba.png": lambda: encode(photo().convert("RGBA"), "PNG"),
+    "sixteen-bit.png": sixteen_bit_png,
+    "photo.webp": lambda: encode(photo(), "WEBP"),
+}
+BAD = {
+    "truncated.jpg": (lambda: encode(photo(), "JPEG")[:400], "damaged or truncated"),
+    "corrupt.png": (lambda: encode(photo(), "PNG")[:60] + b"\x00" * 200, "damaged or truncated"),
+    "not-an-image.jpg": (lambda: b"%PDF-1.4 this is a document, renamed .jpg\n" * 20, "not an image"),
+    "bomb.png": (lambda: png_header_only(40_000, 40_000), "too many pixels"),
+    "big.png": (lambda: png_header_only(9_000, 9_000), "possible decompression bomb"),
+    "one-pixel.png": (lambda: encode(Image.new("RGB", (1, 1)), "PNG"), "too small"),
+    "empty.jpg": (lambda: b"", "empty"),
+}
+
+
+@pytest.fixture
+def analyse_page(demo_workspace, use_workspace, open_page):
+    use_workspace(demo_workspace)
+    at = open_page("analyse.py", timeout=180)
+    assert not at.exception
+    at.toggle(key="analyse_remove_bg").set_value(False)  # rembg is tested once, below
+    return at
+
+
+def upload(at, name: str, data: bytes):
+    mime = {"png": "image/png", "webp": "image/webp"}.get(name.rsplit(".", 1)[-1], "image/jpeg")
+    at.file_uploader(key="analyse_upload").set_value((name, data, mime))
+    return at.run()
+
+
+def answers(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_page_states_its_limits(analyse_page):
+    text = " ".join(c.value for c in analyse_page.caption)
+    assert "25 MB" in text and "60,000,000 pixels" in text and "EXIF orientation" in text
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_files_get_one_message_and_the_app_stays_up(analyse_page, name):
+    make, expected = BAD[name]
+    at = upload(analyse_page, name, make())
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and expected in errors[0] and name in errors[0], errors
+    assert "Traceback" not in errors[0]
+    assert not answers(at)  # no model ran
+    # The app is still up: a good photo right after is analysed.
+    at = upload(at, "after.png", encode(photo(), "PNG"))
+    assert not at.exception and not at.error
+    assert len(answers(at)) == 2
+
+
+def test_an_upload_over_the_size_limit_is_refused(analyse_page):
+    at = upload(analyse_page, "huge.jpg", encode(photo(), "JPEG") + b"\x00" * (26 * 2**20))
+    assert [e.value for e in at.error] and "over the 25 MB limit" in at.error[0].value
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+def test_every_colour_mode_is_analysed_by_both_models(analyse_page, demo_workspace, name):
+    at = upload(analyse_page, name, GOOD[name]())
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    results = answers(at)
+    assert set(results) == {"with background (demo-raw)", "background removed (demo-nobg)"}
+    classes = set(json.loads((demo_workspace / "runs" / "demo-raw" / "config.json").read_text())["class_names"])
+    assert len(classes) == 4 and set(results.values()) <= classes
+    assert "analysed as 64×96 RGB" in " ".join(c.value for c in at.caption)
+    assert {"Which house?", "Where the models looked", "Time per step"} <= {s.value for s in at.subheader}
+
+
+def test_exif_orientation_is_applied(analyse_page):
+    at = upload(analyse_page, "rotated.jpg", rotated_jpeg())
+    assert not at.exception and not at.error
+    assert "analysed as 96×64 RGB" in " ".join(c.value for c in at.caption)
+
+
+def test_background_removal_gradcam_nearest_looks_and_step_times(analyse_page):
+    at = analyse_page
+    at.toggle(key="analyse_remove_bg").set_value(True)
+    at = upload(at, "photo.png", encode(photo(), "PNG"))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.toggle(key="analyse_gradcam").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = [c for image in at.image for c in image.captions]
+    assert "Before" in captions and "After background removal" in captions
+    assert "Nearest runway looks" in {s.value for s in at.subheader}
+    charts = len(at.get("plotly_chart"))
+    assert charts >= 2 + 2 + 2 + 1  # probabilities ×2, Grad-CAM ×2, kNN distances and histogram, step times
+    # Moving the opacity slider re-blends from the cache: still no error.
+    at.slider(key="analyse_opacity").set_value(0.8).run()
+    assert not at.exception and not at.error
