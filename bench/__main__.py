@@ -58,7 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these: {', '.join(MEASUREMENTS)}")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--report", type=Path, default=REPORT, help=f"markdown report (default {REPORT})")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: rewrite the report from the existing results file")
     args = parser.parse_args(argv)
+    if args.report_only:
+        if not args.results.is_file():
+            print(f"error: no results file at {args.results}; run `python -m bench` first", file=sys.stderr)
+            return 2
+        write_report(args.report, json.loads(args.results.read_text()))
+        print(f"[bench] wrote {args.report} from {args.results}")
+        return 0
     unknown = sorted(set(args.only or ()) - set(MEASUREMENTS))
     if unknown:
         print(f"error: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}",

@@ -106,7 +106,7 @@ def render(results: dict, existing: str = "") -> str:
             lines.append(f"- {TITLES[name]}: skipped ({result['skipped']}).")
             continue
         lines += [f"- {note}" for note in notes_of(name, result)]
-    lines += ["", HAND_WRITTEN_MARKER, ""]
+    lines += ["", HAND_WRITTEN_MARKER, "", ""]
     return "\n".join(lines) + hand_written(existing)
 
 

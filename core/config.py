@@ -245,7 +245,9 @@ class PipelineProfile:
     batch_size: int
     background_informativeness: float = 0.7
     seasonal_drift: float = 0.3
+    houses: int = 6
     collection_split_run: bool = True  # also train raw on a by-collection split, for the distinctiveness index
+    analysis_max_images: int = 0  # Grad-CAM / background reliance on a brand-stratified sample; 0 = every test photo
     seed: int = 42
 
 
@@ -253,7 +255,8 @@ class PipelineProfile:
 PIPELINE_PROFILES = {
     "demo": PipelineProfile(
         name="demo", dataset="demo", per_house=100, photo_width=192, photo_height=288,
-        image_size=128, epochs=20, batch_size=32,
+        image_size=96, epochs=20, batch_size=64,  # docs/MODEL.md "Demo size": 96 px beat 128 px at this scale
+        analysis_max_images=60,
     ),
     "thesis": PipelineProfile(
         name="thesis", dataset="demo-thesis", per_house=170, photo_width=480, photo_height=720,

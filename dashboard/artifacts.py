@@ -184,7 +184,7 @@ def _csv_mentions_demo(csv_path: str, mtime: int) -> bool:
         head = pd.read_csv(csv_path, nrows=20, usecols=lambda c: c in ("image_alt", "show_type", "collection_url"))
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return False
-    text = " ".join(head.astype(str).to_numpy().ravel()).lower()
+    text = " ".join(head.fillna("").astype(str).to_numpy().ravel()).lower()  # pandas 3 keeps NaN through astype(str)
     return "demo" in text
 
 

@@ -22,6 +22,9 @@ from dashboard import artifacts
 from dashboard.artifacts import RunInfo
 
 DISPLAY_SIDE = 640  # photos are overlaid at most this many pixels a side (the models get the full photo)
+# u2netp sees a 320x320 input whatever the photo's size, so cutting a runway photo out at this size
+# loses nothing the models (224 px) use and saves resizing 4-megapixel arrays (measured: p50 0.89 -> 0.70 s).
+REMBG_SIDE = 1024
 SHOWN_WIDTH = 320  # pixels on the page
 
 
@@ -73,7 +76,7 @@ def remove_background(sha: str, _image: Image.Image, model_name: str, fill: str,
 
     session = artifacts.rembg_session(model_name, workspace)
     started = time.perf_counter()
-    composited, mask = rembg_remove(_image, session, parse_fill(fill))
+    composited, mask = rembg_remove(display_copy(_image, side=REMBG_SIDE), session, parse_fill(fill))
     return composited, mask, time.perf_counter() - started
 
 

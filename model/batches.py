@@ -10,7 +10,6 @@ steps_per_epoch=`steps_per_epoch`.)
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -30,11 +29,14 @@ class EpochBatches(keras.utils.PyDataset):
         self.first_epoch, self.epochs = first_epoch, max(epochs, 1)
         self.steps_per_epoch = math.ceil(count / batch_size)
         self.targets = keras.utils.to_categorical(labels, num_classes).astype(np.float32)
+        self._order: tuple[int, np.ndarray] | None = None
 
-    @functools.lru_cache(maxsize=2)  # noqa: B019 (a dataset lives as long as its fit call)
     def order(self, epoch: int) -> np.ndarray:
-        rows = np.arange(self.count)
-        return np.random.default_rng((self.seed, epoch)).permutation(rows) if self.shuffle else rows
+        """The epoch's row order (the last one is kept: batches are read epoch by epoch)."""
+        if self._order is None or self._order[0] != epoch:
+            rows = np.arange(self.count)
+            self._order = (epoch, np.random.default_rng((self.seed, epoch)).permutation(rows) if self.shuffle else rows)
+        return self._order[1]
 
     def __len__(self) -> int:
         return self.steps_per_epoch * self.epochs

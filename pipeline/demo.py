@@ -32,6 +32,8 @@ class Step:
     artifact: Callable[[Settings], Path]  # the file whose presence means the step is done
     command: Callable[[], int]  # runs the step; returns an exit code
     parameters: dict  # what the artifact depends on; a change reruns the step
+    # what to run instead when the step was completed before with other parameters (None: `command`)
+    command_after_change: Callable[[], int] | None = None
 
 
 def _data_cli(argv: list[str]) -> int:
@@ -80,9 +82,10 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
     paths = settings.paths
     names = run_names(profile)
     demo_dir = paths.demo if profile.name == "demo" else paths.root / f"demo-{profile.name}"
+    houses = str(profile.houses)
     dataset_dir = paths.datasets / profile.dataset
     demo_args = [
-        "demo", "--per-house", str(profile.per_house), "--size", f"{profile.photo_width}x{profile.photo_height}",
+        "demo", "--houses", houses, "--per-house", str(profile.per_house), "--size", f"{profile.photo_width}x{profile.photo_height}",
         "--background-informativeness", str(profile.background_informativeness),
         "--seasonal-drift", str(profile.seasonal_drift), "--seed", str(profile.seed), "--out", str(demo_dir),
         "--overwrite", "--workers", "2",
@@ -92,10 +95,12 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
     run_dir = paths.run_dir
 
     def train_step(variant: str, run: str, data: str, depends: dict) -> Step:
+        argv = ["train", "--variant", variant, "--data", data, "--run", run, *train_args]
         return Step(
-            f"train {run}", lambda s: run_dir(run) / "model.keras",
-            lambda: _model_cli(["train", "--variant", variant, "--data", data, "--run", run, *train_args]),
+            f"train {run}", lambda s: run_dir(run) / "model.keras", lambda: _model_cli(argv),
             {**depends, "train": train_args},
+            # `train` refuses to resume a run made with other settings: a changed profile starts it over
+            command_after_change=lambda: _model_cli([*argv, "--restart"]),
         )
 
     def evaluate_step(run: str, depends: dict) -> Step:
@@ -104,7 +109,11 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
 
     def analysis_step(run: str, depends: dict) -> Step:
         return Step(f"attention analytics {run}", lambda s: run_dir(run) / "attention" / "per_image.csv",
-                    lambda: _analysis_cli(["--run", run, "--quiet"]), depends)
+                    lambda: _analysis_cli(analysis_args(run)), {**depends, "analysis": analysis_args(run)})
+
+    def analysis_args(run: str) -> list[str]:
+        limit = ["--max-images", str(profile.analysis_max_images)] if profile.analysis_max_images else []
+        return ["--run", run, "--quiet", *limit]
 
     generated = {"demo": demo_args}
     prepared = {**generated, "prepare": profile.seed}
@@ -114,7 +123,7 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
         Step(
             "prepare dataset (random split)", lambda s: dataset_dir / "manifest.csv",
             lambda: _data_cli(["prepare", "--csv", str(demo_dir / "runway.csv"), "--images", str(demo_dir),
-                               "--name", profile.dataset, "--top", "6", "--seed", str(profile.seed), "--no-progress"]),
+                               "--name", profile.dataset, "--top", houses, "--seed", str(profile.seed), "--no-progress"]),
             prepared,
         ),
         Step("remove backgrounds (rembg u2netp)", lambda s: dataset_dir / "nobg" / "manifest.csv",
@@ -139,7 +148,7 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
             Step(
                 "prepare dataset (by-collection split)", lambda s: collection_dir / "manifest.csv",
                 lambda: _data_cli(["prepare", "--csv", str(demo_dir / "runway.csv"), "--images",
-                                   str(demo_dir), "--name", names["collection_dataset"], "--top", "6",
+                                   str(demo_dir), "--name", names["collection_dataset"], "--top", houses,
                                    "--split", "collection", "--seed", str(profile.seed), "--no-progress"]),
                 prepared,
             ),
@@ -178,7 +187,8 @@ def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
             continue
         log(f"{prefix} ...")
         step_start = time.perf_counter()
-        code = step.command()
+        changed = step.name in stamps  # done before, with other parameters
+        code = (step.command_after_change if changed and step.command_after_change else step.command)()
         if code != 0:
             log(f"{prefix} failed (exit {code}); fix the error above and rerun: finished steps are kept")
             return code

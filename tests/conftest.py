@@ -37,3 +37,15 @@ def provisioned_workspace() -> Path:
             pytest.fail(f"model assets missing in CI: {missing}")
         pytest.skip(f"model assets not provisioned ({', '.join(map(str, missing))}); run `python -m model.assets`")
     return settings.paths.root
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's AppTest leaves its page module installed as `__main__`; spawned worker processes
+    (the rembg pool) re-import `__main__` and would run a dashboard page. Put the real one back."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main

@@ -124,8 +124,14 @@ def test_cli_runs_the_selection_and_keeps_earlier_figures(tmp_path, monkeypatch,
     assert data["machine"]["quick"] is True
     assert "fake vgg16_forward" in report_path.read_text()
 
+    report_path.unlink()
+    assert cli.main(["--report-only", *args]) == 0 and "fake vgg16_forward" in report_path.read_text()
+    assert ran == [("training", True), ("vgg16_forward", True)]  # --report-only measured nothing
+
     assert cli.main(["--only", "nonsense", *args]) == 2
     assert "error: unknown benchmark(s) nonsense" in capsys.readouterr().err
+    assert cli.main(["--report-only", "--results", str(tmp_path / "none.json"), "--report", str(report_path)]) == 2
+    assert "error: no results file" in capsys.readouterr().err
 
 
 def test_streamed_heatmap_sums_match_direct_sums_with_flat_memory(tmp_path):

@@ -1,14 +1,13 @@
 """Fixtures for the dashboard tests: tiny demo runs made by the pipeline's own command lines.
 
-`demo_workspace` (session scope) runs, in this process, the same stage commands `make demo` runs
-(pipeline/demo.py), with tiny settings: 4 demo houses × 8 photos of 64×96 px, prepare, rembg,
-train both variants for 1 epoch at 64 px on the fast path, evaluate, attention analytics and the
+`demo_workspace` (session scope) runs, in this process, the plan `make demo` runs (pipeline/demo.py)
+with a tiny profile: 4 demo houses × 8 photos of 64×96 px, prepare, rembg, both variants trained for
+1 epoch at 64 px on the fast path, evaluated, attention analytics, the ensemble and the
 distinctiveness index. The real model assets (provisioned by `make test`) are linked in.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import resource
 import time
@@ -23,35 +22,14 @@ ASSET_FILES = ("vgg16_imagenet_notop.weights.h5", "vgg16_imagenet_notop.weights.
 HOUSES, PER_HOUSE, PHOTO_SIZE, IMAGE_SIZE = 4, 8, "64x96", 64
 
 
-def stage_commands(root: Path) -> list[tuple[str, list[str]]]:
-    """(module, argv) of each stage, in order: the demo pipeline's chain with tiny settings."""
-    demo = root / "demo"
-    train = ["--epochs", "1", "--batch-size", "16", "--image-size", str(IMAGE_SIZE), "--quiet"]
-    commands = [
-        ("data", ["demo", "--houses", str(HOUSES), "--per-house", str(PER_HOUSE), "--size", PHOTO_SIZE,
-                  "--out", str(demo), "--no-progress"]),
-        ("data", ["prepare", "--csv", str(demo / "runway.csv"), "--images", str(demo), "--name", "demo",
-                  "--top", str(HOUSES), "--no-progress"]),
-        ("data", ["remove-background", "--dataset", "demo", "--no-progress"]),
-    ]
-    for variant in ("raw", "nobg"):
-        run = f"demo-{variant}"
-        commands += [
-            ("model", ["train", "--variant", variant, "--data", "demo", "--run", run, *train]),
-            ("model", ["evaluate", "--run", run, "--quiet"]),
-            ("model.analysis", ["--run", run, "--quiet"]),
-            ("model.brand_analytics", ["index", "--run", run]),
-        ]
-    return commands
+def tiny_profile():
+    """The demo pipeline's own plan with tiny settings (issue 6's end-to-end smoke run)."""
+    from core.config import PipelineProfile
 
-
-def run_stage(module: str, argv: list[str]) -> int:
-    """`python -m module argv`, in this process (TensorFlow is imported once for all stages)."""
-    try:
-        entry = importlib.import_module(f"{module}.__main__")
-    except ModuleNotFoundError:  # a plain module (model.analysis) is its own entry point
-        entry = importlib.import_module(module)
-    return entry.main(argv) or 0
+    return PipelineProfile(
+        name="tiny", dataset="demo", houses=HOUSES, per_house=PER_HOUSE, photo_width=64, photo_height=96,
+        image_size=IMAGE_SIZE, epochs=1, batch_size=16, collection_split_run=False,
+    )
 
 
 def cpu_seconds() -> float:
@@ -72,20 +50,20 @@ def demo_workspace(provisioned_workspace, tmp_path_factory) -> Path:
     log: list[str] = []
     previous = os.environ.get("RUNWAY_LENS_WORKSPACE")
     os.environ["RUNWAY_LENS_WORKSPACE"] = str(root)  # the stage CLIs read the workspace from the environment
-    started = time.perf_counter()
+    started, cpu_start = time.perf_counter(), cpu_seconds()
     try:
-        for module, argv in stage_commands(root):
-            step_start, cpu_start = time.perf_counter(), cpu_seconds()
-            code = run_stage(module, argv)
-            log.append(f"python -m {module} {' '.join(argv)}: exit {code}, {time.perf_counter() - step_start:.1f} s "
-                       f"wall, {cpu_seconds() - cpu_start:.1f} s CPU")
-            assert code == 0, "a stage failed on the tiny demo:\n" + "\n".join(log)
+        from core.config import get_settings
+        from pipeline.demo import plan, run_plan
+
+        settings = get_settings(root)
+        code = run_plan(plan(tiny_profile(), settings), settings, log=log.append)
+        assert code == 0, "the demo pipeline failed on the tiny demo:\n" + "\n".join(log)
     finally:
         if previous is None:
             os.environ.pop("RUNWAY_LENS_WORKSPACE", None)
         else:
             os.environ["RUNWAY_LENS_WORKSPACE"] = previous
-        log.append(f"fixture built in {time.perf_counter() - started:.1f} s")
+        log.append(f"fixture built in {time.perf_counter() - started:.1f} s, {cpu_seconds() - cpu_start:.1f} s CPU")
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "dashboard-fixture.log").write_text("\n".join(log) + "\n")
     return root

@@ -166,6 +166,16 @@ def test_demo_datasets_are_recognised(tmp_path):
     assert artifacts.dataset_is_demo(str(dataset))
 
 
+def test_demo_label_in_the_csv_is_found_despite_empty_cells(tmp_path):
+    csv_dir = tmp_path / "scrape"
+    csv_dir.mkdir()
+    (csv_dir / "runway.csv").write_text("image_alt,show_type,collection_url\n,,demo://house/show\n")
+    dataset = tmp_path / "datasets" / "d"
+    dataset.mkdir(parents=True)
+    (dataset / "summary.json").write_text(json.dumps({"csv": str(csv_dir / "runway.csv")}))
+    assert artifacts.dataset_is_demo(str(dataset))
+
+
 def test_every_page_file_exists_and_has_a_title():
     for file, title, _ in PAGES:
         source = (PAGES_DIR / file).read_text()

@@ -51,7 +51,7 @@ def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_
     raw = prepare_dataset(PrepareOptions(csv=csv_path, val_fraction=0, progress=False))
     result = remove_backgrounds(BackgroundOptions(dataset="figures", workers=2, progress=False))
     summary = result.summary
-    assert (summary["done"], summary["failed"], summary["workers"]) == (4, 0, 2)
+    assert (summary["done"], summary["failed"], summary["workers"]) == (4, 0, 2), summary["failures"]
     assert summary["seconds_per_image"] > 0 and summary["model"] == "u2netp" and summary["fill"] == "white"
 
     nobg = pd.read_csv(result.nobg_dir / "manifest.csv", dtype=str, keep_default_na=False)

@@ -212,6 +212,8 @@ def test_a_changed_manifest_flags_the_nobg_folder(workspace, runway_factory):
 
 def test_demo_command_is_imported_only_when_asked(monkeypatch, capsys, workspace, runway_factory):
     monkeypatch.setitem(sys.modules, "data.demo.cli", None)  # as if data/demo were missing or broken
+    if "data.demo" in sys.modules:  # an earlier test imported it: hide the attribute too
+        monkeypatch.delattr(sys.modules["data.demo"], "cli", raising=False)
     csv_path, _ = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})
     assert main(["prepare", "--csv", str(csv_path), "--no-progress"]) == 0
     capsys.readouterr()
