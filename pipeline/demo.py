@@ -81,7 +81,8 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
     """The ordered steps for a profile."""
     paths = settings.paths
     names = run_names(profile)
-    demo_dir = paths.demo if profile.name == "demo" else paths.root / f"demo-{profile.name}"
+    # the default dataset's photos live in <workspace>/demo; another dataset name gets its own folder
+    demo_dir = paths.demo if profile.dataset == "demo" else paths.root / profile.dataset
     houses = str(profile.houses)
     dataset_dir = paths.datasets / profile.dataset
     demo_args = [
