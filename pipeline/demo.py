@@ -181,19 +181,20 @@ def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
     started = time.perf_counter()
     for number, step in enumerate(steps, start=1):
         artifact = step.artifact(settings)
+        key = str(artifact)  # step names repeat across datasets; artifacts do not
         stamp = fingerprint(step.parameters)
         prefix = f"[demo {number}/{len(steps)}] {step.name}"
-        if artifact.exists() and stamps.get(step.name) == stamp:
+        if artifact.exists() and stamps.get(key) == stamp:
             log(f"{prefix}: up to date")
             continue
         log(f"{prefix} ...")
         step_start = time.perf_counter()
-        changed = step.name in stamps  # done before, with other parameters
+        changed = key in stamps and stamps[key] != stamp  # done before, with other parameters
         code = (step.command_after_change if changed and step.command_after_change else step.command)()
         if code != 0:
             log(f"{prefix} failed (exit {code}); fix the error above and rerun: finished steps are kept")
             return code
-        stamps[step.name] = stamp
+        stamps[key] = stamp
         write_json_atomic(settings.paths.root / STAMP_FILE, stamps)
         log(f"{prefix}: done in {time.perf_counter() - step_start:.1f} s")
     log(f"demo ready in {time.perf_counter() - started:.1f} s; runs in {settings.paths.runs}")
