@@ -25,6 +25,7 @@ from tqdm import tqdm
 from core.config import Settings, get_settings
 from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
+from core.tables import read_csv_with_columns
 from data import DataError
 from data.brands import brand_key, display_names, raw_to_display, select_brands
 from data.manifest import (
@@ -71,16 +72,7 @@ class PrepareResult:
 
 
 def read_runway_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"runway CSV not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    missing = [column for column in REQUIRED_CSV_COLUMNS if column not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: the runway CSV lacks the columns {', '.join(missing)}")
-    return frame
+    return read_csv_with_columns(path, REQUIRED_CSV_COLUMNS, "runway CSV", DataError)
 
 
 def collection_id(collection_url: str) -> str:

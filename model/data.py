@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import THESIS_BRANDS, Settings, get_settings
+from core.tables import read_csv_with_columns
 
 VARIANTS = ("raw", "nobg")
 SPLITS = ("train", "val", "test")
@@ -66,17 +67,7 @@ def dataset_name(manifest: Path) -> str:
 def read_manifest(manifest: str | os.PathLike, check_images: bool = True) -> pd.DataFrame:
     """The manifest as strings, `path` made absolute, validated; raises `DataError` on any problem."""
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise DataError(f"manifest not found: {manifest}")
-    try:
-        frame = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{manifest} is not a readable CSV manifest ({str(exc).strip().splitlines()[0]})") from None
-    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{manifest} lacks the column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns)) or 'none'})"
-        )
+    frame = read_csv_with_columns(manifest, REQUIRED_COLUMNS, "manifest", DataError)
     if frame.empty:
         raise DataError(f"{manifest} lists no images")
     for column in REQUIRED_COLUMNS:
