@@ -130,12 +130,12 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
         Step("remove backgrounds (rembg u2netp)", lambda s: dataset_dir / "nobg" / "manifest.csv",
              lambda: _data_cli(["remove-background", "--dataset", str(dataset_dir)]), prepared),
     ]
+    trained = {**prepared, "train": train_args}
     for variant in ("raw", "nobg"):
         run = names[variant]
         steps += [train_step(variant, run, str(dataset_dir), prepared),
-                  evaluate_step(run, {**prepared, "train": train_args}),
-                  analysis_step(run, {**prepared, "train": train_args})]
-    trained = {**prepared, "train": train_args}
+                  evaluate_step(run, trained),
+                  analysis_step(run, trained)]
     steps.append(Step(
         "ensemble raw + nobg", lambda s: run_dir(names["ensemble"]) / "metrics.json",
         lambda: _brand_cli(["ensemble", "--raw", names["raw"], "--nobg", names["nobg"], "--name", names["ensemble"],
