@@ -129,7 +129,8 @@ def _read_gradcam_cache(path: Path, stamp: str, layer: str) -> dict[str, np.ndar
 
 def _write_gradcam_cache(path: Path, maps: dict[str, np.ndarray], stamp: str, layer: str) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, paths=np.array(list(maps), dtype=str), maps=np.stack(list(maps.values())).astype(np.float16),
+        # float32, as computed: a resumed run must score agreement on exactly the maps the first run used
+        np.savez(fh, paths=np.array(list(maps), dtype=str), maps=np.stack(list(maps.values())).astype(np.float32),
                  stamp=np.array(stamp), layer=np.array(layer))
 
 
