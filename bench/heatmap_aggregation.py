@@ -11,7 +11,7 @@ Peak memory is Python's `tracemalloc` peak (numpy reports its buffers to it); pa
 map are file cache, not allocations, which is the point of streaming.
 
 `attention_metrics` adds the attention analytics engineer's own figure, every per-image attention
-metric per 1,000 images (`model.attention_metrics.streaming.time_per_1000`).
+metric per 1,000 images (`analysis.attention.streaming.time_per_1000`).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def measure(path: Path, y_true, y_pred, batch_size: int, repeats: int) -> dict:
 
 
 def run(settings, quick: bool = False) -> dict:
-    from model.attention_metrics.streaming import time_per_1000
+    from analysis.attention.streaming import time_per_1000
 
     sizes = QUICK if quick else FULL
     batch_size = settings.model.eval_batch_size
@@ -149,7 +149,7 @@ def notes(result: dict) -> list[str]:
         f"Aggregated heatmaps: {result['grid']}×{result['grid']} maps, {result['classes']} brands, streamed in batches "
         f"of {result['batch_size']} (the evaluation batch) from a memory-mapped float16 maps.npy. Loading every map "
         f"at once instead peaks at {contrast}.",
-        f"Attention metrics (model.attention_metrics.streaming.time_per_1000 on {metrics['n_images']} synthetic "
+        f"Attention metrics (analysis.attention.streaming.time_per_1000 on {metrics['n_images']} synthetic "
         f"images): metrics {metrics['metrics_seconds']} s, bootstrap {metrics['bootstrap_seconds']} s, "
         f"{metrics['seconds_per_1000']} s per 1,000 images.",
     ]

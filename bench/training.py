@@ -1,6 +1,6 @@
 """Training throughput: the end-to-end path against the cached-feature fast path, same data and model.
 
-The measurement is the model engineer's `model.benchmark.benchmark` (one process: the same seeded
+The measurement is the model engineer's `bench.model_throughput.benchmark` (one process: the same seeded
 images, the same network, first epoch of each path left out as warm-up). This module picks the
 sizes, adds the ratio and what the fast path costs once (filling the feature cache), and labels
 the device, so a GPU figure is never mistaken for a CPU one.
@@ -77,8 +77,8 @@ def amortised_speedup(measured: dict, epochs: int) -> float:
 
 
 def run(settings, quick: bool = False) -> dict:
+    from bench.model_throughput import benchmark
     from core.config import PIPELINE_PROFILES
-    from model.benchmark import benchmark
 
     sizes = QUICK if quick else FULL
     measured = benchmark(images=sizes.images, image_size=sizes.image_size, batch_size=sizes.batch_size,
@@ -99,7 +99,7 @@ def run(settings, quick: bool = False) -> dict:
                                                                                                   profile.epochs), 2)
                               for name, profile in PIPELINE_PROFILES.items()},
         "flop_bound": flop_bound(sizes.image_size, settings),
-        "measured_by": "model.benchmark.benchmark",
+        "measured_by": "bench.model_throughput.benchmark",
         "details": measured,
     }
 

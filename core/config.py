@@ -192,7 +192,7 @@ class DemoSettings:
 
 @dataclass(frozen=True)
 class AnalyticsSettings:
-    """Brand analytics defaults (`python -m model.brand_analytics`, docs/BRAND_ANALYTICS.md)."""
+    """Brand analytics defaults (`python -m analysis`, docs/BRAND_ANALYTICS.md)."""
 
     bootstrap_resamples: int = 1000  # stratified by true brand, for the recall/F1/index CIs
     confidence_level: float = 0.95
@@ -209,7 +209,7 @@ class AnalyticsSettings:
 
 @dataclass(frozen=True)
 class AttentionSettings:
-    """Attention analytics defaults (`python -m model.analysis`, docs/ATTENTION.md)."""
+    """Attention analytics defaults (`python -m analysis attention`, docs/ATTENTION.md)."""
 
     # Body zones of a real photo from its figure mask's vertical extent, top to bottom:
     # head, torso, legs, feet. Drillis & Contini (1966): chin at 0.870 of stature (head 13%);

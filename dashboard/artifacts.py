@@ -263,7 +263,7 @@ def run_attention_maps(run: RunInfo) -> np.ndarray | None:
 
 
 def run_attention_per_image(run: RunInfo) -> pd.DataFrame | None:
-    """`attention/per_image.csv` from `python -m model.analysis` (issue 8), when it has run."""
+    """`attention/per_image.csv` from `python -m analysis attention` (issue 8), when it has run."""
     frame = read_csv(run.folder.attention_dir / "per_image.csv")
     if frame is None:
         return None
@@ -362,19 +362,19 @@ def attention_overlay(run: RunInfo, row: int, path: str, opacity: float = 0.5, m
 
 @st.cache_resource(show_spinner="Preparing Grad-CAM…", max_entries=4)
 def _gradcam_model(run_dir: str, mtime: int):
-    from model.gradcam import GradCam
+    from analysis.attention.gradcam import GradCam
 
     return GradCam(_analyser(run_dir, mtime).model)
 
 
 def gradcam_model(run: RunInfo):
-    """Grad-CAM (model.gradcam, block5_conv3) on the run's loaded model."""
+    """Grad-CAM (analysis.attention.gradcam, block5_conv3) on the run's loaded model."""
     return _gradcam_model(run.path, stamp(run.folder.model))
 
 
 @st.cache_resource(show_spinner="Indexing the runway looks…", max_entries=4)
 def _look_index(run_dir: str, embeddings_mtime: int, workspace: str):
-    from model.brand_analytics.similarity import load_or_build_index
+    from analysis.brand.similarity import load_or_build_index
 
     return load_or_build_index(run_dir, get_settings(workspace))
 

@@ -1,19 +1,17 @@
-"""Brand-page sections fed by `python -m model.brand_analytics` (issue 9): index, drift, report export.
+"""Brand-page sections fed by `python -m analysis` (issue 9): index, drift, report export.
 
-Each reads the run's `brand_analytics.json` and draws with `model.brand_analytics.figures` (the
+Each reads the run's `brand_analytics.json` and draws with `dashboard.figures.brand` (the
 builders the exported report shares); a missing section says which command makes it.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
-from dashboard.sections import optional_module
+from dashboard.figures import brand as brand_figures
 
 ANALYTICS_FILE = "brand_analytics.json"
 
@@ -24,7 +22,6 @@ def analytics(run: RunInfo) -> dict:
 
 def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
     st.subheader("Distinctiveness index")
-    ba_figures = optional_module("model.brand_analytics.figures")
     formula = ""
     for variant, run in runs.items():
         section = analytics(run).get("index") or {}
@@ -46,11 +43,8 @@ def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
             c[4].metric("Margin", f"{r['margin']:.2f}")
             st.caption(f"95% CI of the index: {r['index_low']:.1f}–{r['index_high']:.1f}; most often mistaken for "
                        f"{r.get('most_confused_with') or 'no other brand'}.")
-        if ba_figures is not None:
-            fig = ba_figures.index_figure(table, highlight=brand, comparison=pd.DataFrame(comparison) if comparison else None)
-            ui.show_figure(fig, pd.DataFrame(comparison) if comparison else table, f"{run.name}-distinctiveness", f"index_{variant}")
-        else:
-            st.dataframe(table, hide_index=True)
+        fig = brand_figures.index_figure(table, highlight=brand, comparison=pd.DataFrame(comparison) if comparison else None)
+        ui.show_figure(fig, pd.DataFrame(comparison) if comparison else table, f"{run.name}-distinctiveness", f"index_{variant}")
     if formula:  # the definition, in the analytics' own words: the number is never a black box
         equation, _, parts = formula.partition("\n")
         st.markdown(f"**Formula.** {equation}")
@@ -58,12 +52,11 @@ def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
             st.text(parts)
     else:
         names = " / ".join(r.name for r in runs.values())
-        st.info(f"No distinctiveness index yet: `python -m model.brand_analytics index --run {names}` computes it.")
+        st.info(f"No distinctiveness index yet: `python -m analysis index --run {names}` computes it.")
 
 
 def drift(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
     st.subheader("Identity over time")
-    ba_figures = optional_module("model.brand_analytics.figures")
     shown = False
     for variant, run in runs.items():
         section = analytics(run).get("drift") or {}
@@ -73,22 +66,16 @@ def drift(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
         shown = True
         table = pd.DataFrame(records)
         st.markdown(f"**{sel.label(variant)}**")
-        if ba_figures is not None:
-            ui.show_figure(ba_figures.drift_figure(table, highlight=brand), table, f"{run.name}-drift", f"drift_{variant}")
-        else:
-            st.dataframe(table[table["brand"] == brand], hide_index=True)
+        ui.show_figure(brand_figures.drift_figure(table, highlight=brand), table, f"{run.name}-drift", f"drift_{variant}")
         st.caption(section.get("definition", ""))
     if not shown:
         names = " / ".join(r.name for r in runs.values())
-        st.info(f"No drift analysis yet: `python -m model.brand_analytics drift --run {names}` computes it.")
+        st.info(f"No drift analysis yet: `python -m analysis drift --run {names}` computes it.")
 
 
 def report_export(sel: ui.Selection, run: RunInfo, brand: str) -> None:
     st.subheader("Report")
     command = f"`python -m dashboard.report --run {run.name} --brand \"{brand}\"`"
-    if importlib.util.find_spec("dashboard.report") is None:
-        st.info(f"{command} writes a self-contained HTML report once report export is installed.")
-        return
     st.caption(f"One self-contained HTML file with the index, confusion row, heatmaps, body zones and examples ({command}).")
     if st.button(f"Build the HTML report for {brand}", key="report_build"):
         from dashboard import report  # imported on demand: it pulls in scikit-learn

@@ -111,8 +111,8 @@ def blend(image: Image.Image, attention: np.ndarray, opacity: float, colormap: s
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def gradcam(sha: str, run_path: str, model_mtime: int, _run: RunInfo, _result):
-    """(Grad-CAM map of the predicted class, Spearman with the attention, top-10% overlap) — model.gradcam."""
-    from model.gradcam import agreement
+    """(Grad-CAM map of the predicted class, Spearman with the attention, top-10% overlap) — analysis.attention.gradcam."""
+    from analysis.attention.gradcam import agreement
 
     cam_model = artifacts.gradcam_model(_run)
     cams, _ = cam_model(_result.model_input[None].astype(np.float32))
@@ -122,7 +122,7 @@ def gradcam(sha: str, run_path: str, model_mtime: int, _run: RunInfo, _result):
 
 def nearest_looks(run: RunInfo, embedding: np.ndarray, k: int):
     """(the k nearest test looks, distances to every look) from the run's cached look index (issue 9)."""
-    from model.brand_analytics import similarity
+    from analysis.brand import similarity
 
     index = artifacts.look_index(run)
     return similarity.nearest_looks(index, embedding, k), similarity.distances_to_all(index, embedding)

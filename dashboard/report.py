@@ -30,11 +30,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from PIL import Image
 
+from analysis.brand import AnalyticsError, distinctiveness
+from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
-from model.brand_analytics import AnalyticsError, distinctiveness, figures
-from model.brand_analytics.runfolder import RunData, current_section, load_run
+from dashboard.figures import brand as figures
 
 REPORTS_DIR = "reports"
 PDF_TIMEOUT_SECONDS = 180
@@ -54,7 +55,7 @@ METHOD_NOTES = (
      "(attention/sums.npz), upsampled bilinearly to the model's input size. The logarithmic view (as in the "
      "thesis's figures 3.8 and 3.9) brings out cells with little but non-zero attention. Bright = more attention."),
     ("Body-zone profile", "The share of the attention falling on the head, torso, legs and feet, averaged over the "
-     "brand's looks with a bootstrap 95% CI (`python -m model.analysis`, docs/ATTENTION.md): exact zones for the "
+     "brand's looks with a bootstrap 95% CI (`python -m analysis attention`, docs/ATTENTION.md): exact zones for the "
      "demo's generated photos, bands of the figure mask's height for real photos."),
     ("Identity over time", "Per year: the model's accuracy on the brand's looks, and the cosine distance between "
      "the centroid of that year's embeddings and the brand's all-years centroid (0 = the year looks like the "
@@ -261,7 +262,7 @@ def body_zone_section(run: RunData, brand: str, figs: _Figures) -> str:
         if isinstance(stat, dict) and stat.get("mean") is not None
     ]
     if not rows:
-        return f"{title}<p>No body-zone profile for this run yet: `python -m model.analysis --run {_esc(run.name)}` measures it.</p>"
+        return f"{title}<p>No body-zone profile for this run yet: `python -m analysis attention --run {_esc(run.name)}` measures it.</p>"
     profile = pd.DataFrame(rows).astype({"mean": float, "ci_low": float, "ci_high": float})
     overall = zones.get("mean") or {}
 

@@ -1,31 +1,21 @@
 """Attention-analytics sections of the Attention and Brand pages (issue 8), shown when their artifacts exist.
 
 Attention metrics and background reliance come from the `attention` and `background_reliance`
-sections of a run's metrics.json (`python -m model.analysis --run <run>`), drawn with the analytics'
-own builders (`model.attention_metrics.figures`). When a section's artifact is missing the page says
+sections of a run's metrics.json (`python -m analysis attention --run <run>`), drawn with the analytics'
+own builders (`dashboard.figures.attention`). When a section's artifact is missing the page says
 which command makes it, instead of failing. Brand analytics (issue 9) are in brand_sections.py.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
+from dashboard.figures import attention as attention_figures
 
-ANALYSIS_COMMAND = "python -m model.analysis --run {run}"
-ATTENTION_FIGURES = "model.attention_metrics.figures"
-
-
-def optional_module(name: str):
-    """An analytics module, or None while it is not installed/written (the section then explains)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+ANALYSIS_COMMAND = "python -m analysis attention --run {run}"
 
 
 def _missing(runs: dict[str, RunInfo], what: str) -> None:
@@ -51,18 +41,14 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
     st.divider()
     st.header("Attention, measured")
     st.caption(
-        "The thesis judged its maps by eye; these numbers come from `python -m model.analysis` "
+        "The thesis judged its maps by eye; these numbers come from `python -m analysis attention` "
         "(docs/ATTENTION.md): means per brand with bootstrap 95% confidence intervals in brackets."
     )
-    figures_module = optional_module(ATTENTION_FIGURES)
-    if figures_module is None:
-        st.info("The attention analytics (`model/attention_metrics/`) are not installed here.")
-        return
     sections = attention_sections(runs)
     if not sections:
         _missing(runs, "attention metrics")
     else:
-        overall = figures_module.variant_table({sel.label(v): a for v, a in sections.items()})
+        overall = attention_figures.variant_table({sel.label(v): a for v, a in sections.items()})
         st.markdown("**Overall means per model**")
         st.dataframe(overall.style.format("{:.3f}"))
         st.download_button("Download (CSV)", overall.rename_axis("run").reset_index().to_csv(index=False).encode(),
@@ -71,8 +57,8 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
         for col, (variant, attention) in zip(columns, sections.items(), strict=True):
             with col:
                 st.markdown(f"**{sel.label(variant)}** · figure masks from {attention.get('mask_source', 'unknown')}")
-                st.dataframe(figures_module.metrics_table(attention, formatted=True))
-                numbers = flat_columns(figures_module.metrics_table(attention))
+                st.dataframe(attention_figures.metrics_table(attention, formatted=True))
+                numbers = flat_columns(attention_figures.metrics_table(attention))
                 st.download_button("Download (CSV)", numbers.to_csv(index=False).encode(),
                                    f"{runs[variant].name}-attention-metrics.csv", "text/csv",
                                    key=f"att_metrics_csv_{variant}", on_click="ignore")
@@ -86,8 +72,8 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
         for col, (variant, attention) in zip(columns, with_zones.items(), strict=True):
             with col:
                 ui.show_figure(
-                    figures_module.body_zone_figure(attention, f"Attention by body zone: {sel.label(variant)}"),
-                    figures_module.zone_table(attention), f"{runs[variant].name}-body-zones", f"zones_{variant}",
+                    attention_figures.body_zone_figure(attention, f"Attention by body zone: {sel.label(variant)}"),
+                    attention_figures.zone_table(attention), f"{runs[variant].name}-body-zones", f"zones_{variant}",
                 )
         st.caption("Zones: head, torso, legs, feet of the figure; exact masks for the demo, derived from the figure's "
                    "height for real photos. Error bars: bootstrap 95% CI.")
@@ -101,8 +87,8 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
         for col, (variant, section) in zip(columns, reliance.items(), strict=True):
             with col:
                 ui.show_figure(
-                    figures_module.background_reliance_figure(section, f"Background changed: {sel.label(variant)}"),
-                    figures_module.reliance_table(section).rename_axis("brand").reset_index(),
+                    attention_figures.background_reliance_figure(section, f"Background changed: {sel.label(variant)}"),
+                    attention_figures.reliance_table(section).rename_axis("brand").reset_index(),
                     f"{runs[variant].name}-background-reliance", f"reliance_{variant}",
                 )
         st.caption(
@@ -137,14 +123,13 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
 
 def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
     """One brand's attention metrics, background reliance and body-zone profile per model (Brand page)."""
-    figures_module = optional_module(ATTENTION_FIGURES)
     rows = []
     for variant, run in runs.items():
         metrics = artifacts.run_metrics(run)
         attention, reliance = metrics.get("attention"), metrics.get("background_reliance")
-        if figures_module is None or not attention:
+        if not attention:
             continue
-        table = figures_module.metrics_table(attention, formatted=True)
+        table = attention_figures.metrics_table(attention, formatted=True)
         row = table.loc[brand].to_dict() if brand in table.index else {}
         if reliance:
             drops = (reliance.get("per_brand_drop") or {}).get(brand) or {}
@@ -160,7 +145,7 @@ def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
         for variant, attention in attention_sections(runs).items()
         if (zones := ((attention.get("body_zones") or {}).get("per_brand") or {}).get(brand))
     }
-    if figures_module is None or not profiles:
+    if not profiles:
         _missing(runs, f"body-zone profile of {brand}")
         return
     columns = st.columns(len(profiles))
@@ -168,6 +153,6 @@ def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
         one = {"body_zones": {"per_brand": {brand: zones}}}
         with col:
             ui.show_figure(
-                figures_module.body_zone_figure(one, f"{brand}: {sel.label(variant)}"),
-                figures_module.zone_table(one), f"{runs[variant].name}-{brand}-body-zones", f"brand_zones_{variant}",
+                attention_figures.body_zone_figure(one, f"{brand}: {sel.label(variant)}"),
+                attention_figures.zone_table(one), f"{runs[variant].name}-{brand}-body-zones", f"brand_zones_{variant}",
             )

@@ -4,7 +4,7 @@
     python -m model evaluate --run NAME [--split test|val|all]
     python -m model predict photo.jpg [more.jpg ...] --run NAME [--overlay out.png --opacity 0.5 --colormap jet]
     python -m model summary [--image-size 224 --classes 6]
-    python -m model benchmark [--images 128 --image-size 224 --batch-size 32]
+    python -m model ensemble --raw demo-raw --nobg demo-nobg [--name demo-ensemble] [--learn-weight]
 
 A user error prints one `error: ...` line and exits 1; Ctrl-C during training exits 130 and the
 same command resumes from the last completed epoch.
@@ -83,12 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--image-size", type=int, default=d.image_size)
     summary.add_argument("--classes", type=int, default=d.num_classes)
 
-    bench = commands.add_parser("benchmark", help="measure forward, end-to-end and fast-path throughput")
-    bench.add_argument("--images", type=int, default=128)
-    bench.add_argument("--image-size", type=int, default=d.image_size)
-    bench.add_argument("--batch-size", type=int, default=32)
-    bench.add_argument("--epochs", type=int, default=3, help="epochs timed per path (the first is excluded)")
-    bench.add_argument("--weights", choices=("imagenet", "random"), default="random")
+    ens = commands.add_parser("ensemble", help="average a raw and a nobg run's probabilities -> a new run folder")
+    ens.add_argument("--raw", required=True, help="the with-background run")
+    ens.add_argument("--nobg", required=True, help="the background-removed run")
+    ens.add_argument("--name", help="the ensemble run's name (default: <prefix>-ensemble)")
+    ens.add_argument("--learn-weight", action="store_true", help="learn w on the validation split (val_predictions.csv)")
     return parser
 
 
@@ -157,21 +156,20 @@ def _summary(args, settings) -> int:
     return 0
 
 
-def _benchmark(args, settings) -> int:
-    from model.benchmark import benchmark
+def _ensemble(args, settings) -> int:
+    from model.ensemble import ensemble_command
 
-    result = benchmark(args.images, args.image_size, args.batch_size, args.epochs,
-                       weights="imagenet" if args.weights == "imagenet" else None, settings=settings)
-    print(json.dumps(result, indent=2))
+    ensemble_command(args, settings)
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary, "benchmark": _benchmark}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary, "ensemble": _ensemble}
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
+    from analysis.brand import AnalyticsError
     from core.config import get_settings
     from core.images import ImageError
     from model.assets import AssetError
@@ -180,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from model.training import TrainError
 
     settings = get_settings(args.workspace)
-    user_errors = (DataError, RunError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
+    user_errors = (AnalyticsError, DataError, RunError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
     try:
         return COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:

@@ -49,13 +49,7 @@ def _model_cli(argv: list[str]) -> int:
 
 
 def _analysis_cli(argv: list[str]) -> int:
-    from model.analysis import main
-
-    return main(argv)
-
-
-def _brand_cli(argv: list[str]) -> int:
-    from model.brand_analytics.__main__ import main
+    from analysis.__main__ import main
 
     return main(argv)
 
@@ -110,7 +104,7 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
 
     def analysis_step(run: str, depends: dict) -> Step:
         return Step(f"attention analytics {run}", lambda s: run_dir(run) / "attention" / "per_image.csv",
-                    lambda: _analysis_cli(analysis_args(run)), {**depends, "analysis": analysis_args(run)})
+                    lambda: _analysis_cli(["attention", *analysis_args(run)]), {**depends, "analysis": analysis_args(run)})
 
     def analysis_args(run: str) -> list[str]:
         limit = ["--max-images", str(profile.analysis_max_images)] if profile.analysis_max_images else []
@@ -138,7 +132,7 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
                   analysis_step(run, trained)]
     steps.append(Step(
         "ensemble raw + nobg", lambda s: run_dir(names["ensemble"]) / "metrics.json",
-        lambda: _brand_cli(["ensemble", "--raw", names["raw"], "--nobg", names["nobg"], "--name", names["ensemble"],
+        lambda: _model_cli(["ensemble", "--raw", names["raw"], "--nobg", names["nobg"], "--name", names["ensemble"],
                             "--learn-weight"]),
         trained,
     ))
@@ -160,7 +154,7 @@ def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
     for run in (names["raw"], names["nobg"]):
         args = index_args if run == names["raw"] else ["index", "--run", run]
         steps.append(Step(f"distinctiveness index {run}", lambda s, run=run: run_dir(run) / "brand_analytics.json",
-                          lambda args=args: _brand_cli(args), {**trained, "index": args}))
+                          lambda args=args: _analysis_cli(args), {**trained, "index": args}))
     return steps
 
 

@@ -7,9 +7,12 @@ import time
 import pandas as pd
 import streamlit as st
 
+from analysis.attention import gradcam
 from core.config import get_settings
 from core.images import ImageError
-from dashboard import artifacts, figures, photo, sections, ui
+from dashboard import artifacts, figures, photo, ui
+from dashboard.figures import attention as attention_figures
+from dashboard.figures import brand as brand_figures
 
 settings = get_settings()
 limits = settings.upload
@@ -120,11 +123,7 @@ for col, (variant, result) in zip(columns, results.items(), strict=True):
     )
 timings.append(("attention overlays", time.perf_counter() - started))
 
-gradcam = sections.optional_module("model.gradcam")
-attention_figures = sections.optional_module(sections.ATTENTION_FIGURES)
-if gradcam is None or attention_figures is None:
-    st.caption("Grad-CAM comes with the attention analytics (`model/gradcam.py`), which is not installed here.")
-elif st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class)", key="analyse_gradcam"):
+if st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class)", key="analyse_gradcam"):
     started = time.perf_counter()
     for variant, result in results.items():
         run = chosen[variant]
@@ -139,12 +138,8 @@ elif st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class
     timings.append(("Grad-CAM", time.perf_counter() - started))
 
 st.subheader("Nearest runway looks")
-similarity = sections.optional_module("model.brand_analytics.similarity")
-ba_figures = sections.optional_module("model.brand_analytics.figures")
 evaluated = {v: r for v, r in chosen.items() if r.evaluated and v in results}
-if similarity is None or ba_figures is None:
-    st.info("Similar looks come with brand analytics (`model/brand_analytics/`); it is not installed here.")
-elif not evaluated:
+if not evaluated:
     st.info("Similar looks need an evaluated run (its test-set embeddings): run `python -m model evaluate`.")
 else:
     k = st.slider("k (looks to show)", 1, 20, 6, key="analyse_k")
@@ -158,9 +153,9 @@ else:
         timings.append(("nearest looks", time.perf_counter() - started))
         left, right = st.columns(2)
         with left:
-            ui.show_figure(ba_figures.knn_distance_figure(neighbours), neighbours, "nearest-looks", "knn")
+            ui.show_figure(brand_figures.knn_distance_figure(neighbours), neighbours, "nearest-looks", "knn")
         with right:
-            ui.show_figure(ba_figures.brand_distance_histogram(distances), distances, "distances-per-brand", "knn_hist")
+            ui.show_figure(brand_figures.brand_distance_histogram(distances), distances, "distances-per-brand", "knn_hist")
         thumbs = [(artifacts.thumbnail(p, 200), f"{r}. {b} · {d:.3f}") for p, b, r, d in
                   zip(neighbours["path"], neighbours["brand"], neighbours["rank"], neighbours["distance"], strict=True)]
         st.image([t for t, _ in thumbs if t is not None], caption=[c for t, c in thumbs if t is not None], width=120)

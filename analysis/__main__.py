@@ -1,0 +1,44 @@
+"""Command line of the analyse stage.
+
+    python -m analysis attention --run demo-raw [--max-images 60] [--skip-gradcam] [--skip-reliance]
+    python -m analysis index --run demo-raw [--collection-run demo-collection-raw]
+    python -m analysis drift --run demo-raw [--by season]
+    python -m analysis similar --run demo-raw --look PATH [-k 5]
+
+Each command reads one evaluated run folder and writes its own section back into it, so they can
+run in any order and be rerun. A user error prints one `error: ...` line and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.attention import analyse
+from analysis.brand import cli as brand_cli
+from core.config import get_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", help="workspace folder (default: $RUNWAY_LENS_WORKSPACE or ./workspace)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyse.add_arguments(sub.add_parser("attention", help="attention analytics -> metrics.json, attention/"))
+    brand_cli.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings(args.workspace)
+    try:
+        if args.command == "attention":
+            return analyse.run_command(args, settings)
+        return brand_cli.run_command(args, settings)
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written (rerun to finish)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
