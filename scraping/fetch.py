@@ -4,8 +4,10 @@ Every request the scraper makes goes through `Fetcher.get`:
 - robots.txt is read once per host (with our User-Agent) and obeyed; a disallowed URL raises
   `FetchError("robots_disallowed")` without touching the network;
 - requests to one host are spaced by `max(delay, Crawl-delay)`, across all threads;
-- timeouts, connection errors, 429 and 5xx are retried with exponential backoff, and a
-  `Retry-After` header (seconds or an HTTP date) replaces the backoff and holds the whole host;
+- timeouts, connection errors, 429 and 5xx are retried with exponential backoff by urllib3's
+  `Retry` on the session, and a `Retry-After` header (seconds or an HTTP date) replaces the
+  backoff and holds the whole host; one longer than `max_retry_after_seconds` gives up instead;
+  an error while the body is streamed is reported, not retried (urllib3 retries up to the headers);
 - bodies are read with a byte cap, so a huge or endless response cannot fill the disk or memory.
 """
 
@@ -19,11 +21,18 @@ import urllib.robotparser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
+from urllib3.util.retry import Retry
 
 from core.config import ScrapeSettings
+
+if TYPE_CHECKING:
+    from urllib3.response import BaseHTTPResponse
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +83,19 @@ def backoff_delay(attempt: int, base: float, cap: float) -> float:
     return min(cap, base * (2**attempt))
 
 
-def classify_request_error(exc: requests.RequestException) -> str:
-    """`timeout` or `connection_error` for a failed request (read timeouts while streaming arrive wrapped)."""
+def classify_request_error(exc: Exception) -> str:
+    """`timeout` or `connection_error` for a failed request (timeouts often arrive wrapped in another error)."""
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return "timeout"
     return "connection_error"
+
+
+def describe_request_error(exc: requests.RequestException) -> str:
+    """The cause of a failed request, cut short (urllib3's "Max retries exceeded with url…" would crowd it out)."""
+    cause = exc.args[0] if exc.args else exc
+    if isinstance(cause, MaxRetryError) and cause.reason is not None:
+        cause = cause.reason
+    return str(cause)[:200]
 
 
 class HostThrottle:
@@ -102,6 +119,41 @@ class HostThrottle:
         with self._lock:
             until = self._clock() + seconds
             self._next_free[host] = max(self._next_free.get(host, until), until)
+
+
+class PoliteRetry(Retry):
+    """urllib3's `Retry` deciding what is retried and how often, with this crawler's waits.
+
+    urllib3 would `time.sleep` in the calling thread; `sleep` is overridden so every wait goes
+    through `pause` instead (the host throttle: the whole host waits, the retry is spaced like any
+    request, and tests can swap the clock), and so that `Retry-After` is read by `parse_retry_after`
+    (urllib3 fails the request on an unreadable one, and clamps a long one rather than giving up).
+    """
+
+    def __init__(self, *args: Any, url: str, settings: ScrapeSettings, pause: Callable[[float], None], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.url, self.settings, self.pause = url, settings, pause
+
+    def new(self, **kw: Any) -> PoliteRetry:
+        # urllib3 makes a new Retry after each attempt from the constructor's arguments: carry ours along.
+        return super().new(url=self.url, settings=self.settings, pause=self.pause, **kw)
+
+    def get_backoff_time(self) -> float:
+        # urllib3 does not wait before the first retry; the first one here waits `backoff_seconds`.
+        return backoff_delay(len(self.history) - 1, self.settings.backoff_seconds, self.settings.max_backoff_seconds)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        reason = f"http_{response.status}" if response is not None else classify_request_error(self.history[-1].error)
+        wait = parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+        if wait is not None and wait > self.settings.max_retry_after_seconds:
+            # Waiting hours for one URL would stall the crawl: give up on it now.
+            raise FetchError(
+                reason, self.url, f"Retry-After {wait:.0f}s exceeds {self.settings.max_retry_after_seconds:.0f}s"
+            )
+        if wait is None:
+            wait = self.get_backoff_time()
+        log.info("retrying %s in %.1fs after %s", self.url, wait, reason)
+        self.pause(wait)
 
 
 class Fetcher:
@@ -162,44 +214,51 @@ class Fetcher:
             raise FetchError("robots_disallowed", url, "robots.txt disallows it")
         return self._request(url, self.host_delay(url), max_bytes)
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = self.settings.user_agent
-            self._local.session = session
-        return session
+    def _session(self, retry: Retry) -> requests.Session:
+        """This thread's session, set to retry the coming request by `retry` (safe: nothing else uses it)."""
+        local = self._local
+        if getattr(local, "session", None) is None:
+            local.session = requests.Session()
+            local.session.headers["User-Agent"] = self.settings.user_agent
+            local.adapter = HTTPAdapter()
+            for prefix in ("http://", "https://"):  # one adapter, so a redirect to https retries the same way
+                local.session.mount(prefix, local.adapter)
+        local.adapter.max_retries = retry
+        return local.session
+
+    def _retry(self, url: str, delay: float) -> PoliteRetry:
+        """The retry policy of one request; its waits hold and then wait on the URL's host."""
+        host, settings = host_of(url), self.settings
+
+        def pause(seconds: float) -> None:
+            self.throttle.hold(host, seconds)  # other threads keep off the host too
+            self.throttle.wait(host, delay)  # and the retry is spaced from them like any request
+
+        return PoliteRetry(
+            total=settings.max_retries,
+            status_forcelist=RETRYABLE_STATUS,
+            # Without these urllib3 would also retry a 413 carrying Retry-After, and raise instead
+            # of handing back the last 429 or 5xx, whose status is the failure's reason.
+            respect_retry_after_header=False,
+            raise_on_status=False,
+            url=url,
+            settings=settings,
+            pause=pause,
+        )
 
     def _request(self, url: str, delay: float, max_bytes: int | None) -> Fetched:
-        host = host_of(url)
-        settings = self.settings
-        last = FetchError("connection_error", url)
-        for attempt in range(settings.max_retries + 1):
-            self.throttle.wait(host, delay)
-            wait: float | None = None
-            try:
-                with self._session().get(url, timeout=settings.timeout_seconds, stream=True) as response:
-                    status = response.status_code
-                    if 200 <= status < 300:
-                        body = _read_capped(response, url, max_bytes)
-                        return Fetched(url, response.url, status, response.headers.get("Content-Type", ""), body)
-                    last = FetchError(f"http_{status}", url, response.reason or "")
-                    if status not in RETRYABLE_STATUS:
-                        raise last
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
-            except requests.RequestException as exc:
-                last = FetchError(classify_request_error(exc), url, str(exc)[:200])
-            if attempt == settings.max_retries:
-                break
-            if wait is not None and wait > settings.max_retry_after_seconds:
-                raise FetchError(
-                    last.reason, url, f"Retry-After {wait:.0f}s exceeds {settings.max_retry_after_seconds:.0f}s"
-                )
-            if wait is None:
-                wait = backoff_delay(attempt, settings.backoff_seconds, settings.max_backoff_seconds)
-            log.info("retrying %s in %.1fs after %s", url, wait, last.reason)
-            self.throttle.hold(host, wait)
-        raise last
+        self.throttle.wait(host_of(url), delay)
+        session = self._session(self._retry(url, delay))
+        try:
+            with session.get(url, timeout=self.settings.timeout_seconds, stream=True) as response:
+                status = response.status_code
+                if 200 <= status < 300:
+                    body = _read_capped(response, url, max_bytes)
+                    return Fetched(url, response.url, status, response.headers.get("Content-Type", ""), body)
+                # Any other status is final; a 429 or 5xx here is the last answer after the retries.
+                raise FetchError(f"http_{status}", url, response.reason or "")
+        except requests.RequestException as exc:
+            raise FetchError(classify_request_error(exc), url, describe_request_error(exc)) from None
 
 
 def _read_capped(response: requests.Response, url: str, max_bytes: int | None) -> bytes:

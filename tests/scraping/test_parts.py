@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -129,6 +130,73 @@ def test_host_throttle_spaces_requests_per_host():
     throttle.hold("http://a", 5.0)  # Retry-After holds the host
     throttle.wait("http://a", 1.0)
     assert slept == [1.0, 1.0, 5.0]
+
+
+def fake_time() -> tuple[list[float], dict]:
+    """A clock and a sleep that only advance it: `Fetcher(settings, **kwargs)` then waits no real time."""
+    clock, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 3))
+        clock[0] += seconds
+
+    return slept, {"clock": lambda: clock[0], "sleep": sleep}
+
+
+def test_retries_back_off_or_follow_retry_after_through_the_fetchers_sleep(server, kit):
+    settings = dataclasses.replace(
+        get_settings().scrape, delay_seconds=0.0, max_retries=5, backoff_seconds=0.5, max_backoff_seconds=1.5
+    )
+    in_a_minute = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    server.route(
+        "/flaky",
+        kit.Reply(503, b"busy", headers={"Retry-After": "soon"}),  # unreadable: the backoff applies
+        kit.Reply(500, b"oops"),
+        kit.Reply(502, b"oops"),
+        kit.Reply(429, b"slow down", headers={"Retry-After": "7"}),
+        kit.Reply(503, b"busy", headers={"Retry-After": in_a_minute}),
+        kit.Reply(body=b"ok", content_type="text/plain"),
+    )
+    slept, fake = fake_time()
+    fetched = Fetcher(settings, **fake).get(server.base_url + "/flaky")
+    assert fetched.body == b"ok" and len(server.requested("/flaky")) == 6
+    assert slept[:4] == [0.5, 1.0, 1.5, 7.0] and 55 < slept[4] <= 60 and len(slept) == 5
+
+    server.route("/down", kit.Reply(503, b"busy"))
+    slept.clear()
+    with pytest.raises(FetchError) as error:
+        Fetcher(dataclasses.replace(settings, max_retries=2), **fake).get(server.base_url + "/down")
+    assert (error.value.reason, error.value.detail) == ("http_503", "Service Unavailable")
+    assert len(server.requested("/down")) == 3 and slept == [0.5, 1.0]
+
+
+def test_long_retry_after_gives_up_and_other_4xx_are_not_retried(server, kit):
+    settings = dataclasses.replace(get_settings().scrape, delay_seconds=0.0, max_retry_after_seconds=300)
+    server.route("/tomorrow", kit.Reply(429, b"come back tomorrow", headers={"Retry-After": "86400"}))
+    server.route("/too-big", kit.Reply(413, b"too large", headers={"Retry-After": "1"}))
+    slept, fake = fake_time()
+    with pytest.raises(FetchError) as error:
+        Fetcher(settings, **fake).get(server.base_url + "/tomorrow")
+    assert (error.value.reason, error.value.detail) == ("http_429", "Retry-After 86400s exceeds 300s")
+    with pytest.raises(FetchError) as error:
+        Fetcher(settings, **fake).get(server.base_url + "/too-big")
+    assert error.value.reason == "http_413"
+    assert len(server.requested("/tomorrow")) == 1 and len(server.requested("/too-big")) == 1 and slept == []
+
+
+def test_connection_errors_are_retried(kit):
+    settings = dataclasses.replace(
+        get_settings().scrape, delay_seconds=0.0, max_retries=2, backoff_seconds=0.5, timeout_seconds=2.0
+    )
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    slept, fake = fake_time()
+    fetcher = Fetcher(settings, **fake)
+    with pytest.raises(FetchError) as error:
+        fetcher._request(f"http://127.0.0.1:{port}/a", 0.0, None)
+    assert error.value.reason == "connection_error" and "refused" in error.value.detail.lower()
+    assert slept == [0.5, 1.0]
 
 
 def test_crawl_delay_raises_the_delay_and_robots_failures_are_conservative(server, kit):
