@@ -51,8 +51,8 @@ def bench_workspace(settings, root: Path, photos: list[Path]):
     import pandas as pd
 
     from core.config import get_settings
+    from core.contract import MANIFEST_COLUMNS, DatasetFolder, write_manifest
     from core.fileio import sha256_file
-    from data.manifest import MANIFEST_COLUMNS, MANIFEST_FILE, write_manifest
 
     (root / "assets").mkdir(parents=True)
     for name in ASSET_LINKS:
@@ -66,7 +66,7 @@ def bench_workspace(settings, root: Path, photos: list[Path]):
                      "brand_key": brand, "collection": f"{brand}-show", "season": "", "year": "",
                      "split": "train", "sha256": sha256_file(path), "figure_mask_path": "", "zones_mask_path": ""})
     bench = get_settings(root)
-    write_manifest(bench.paths.datasets / "bench" / MANIFEST_FILE, pd.DataFrame(rows, columns=MANIFEST_COLUMNS))
+    write_manifest(DatasetFolder(bench.paths.datasets / "bench").manifest, pd.DataFrame(rows, columns=MANIFEST_COLUMNS))
     return bench
 
 

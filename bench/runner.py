@@ -26,10 +26,10 @@ def module(name: str):
 
 def measure(name: str, quick: bool) -> dict:
     """The measurement's result, or {"skipped": reason} when it cannot run or fails (traceback on stderr)."""
+    from core.contract import RunError
     from core.images import ImageError
     from data import DataError
     from model.assets import AssetError
-    from model.runs import RunError
 
     try:
         return module(name).run(get_settings(), quick=quick)

@@ -39,12 +39,12 @@ QUICK = Sizes(warmup=1, repeats=3)
 def demo_runs(settings) -> dict[str, object]:
     """{"raw": RunFolder, "nobg": RunFolder} of the demo's two runs where they are trained."""
     from core.config import PIPELINE_PROFILES
-    from model.runs import is_trained, resolve_run
+    from core.contract import resolve_run
     from pipeline.demo import run_names
 
     names = run_names(PIPELINE_PROFILES["demo"])
     runs = {variant: resolve_run(names[variant], settings, must_exist=False) for variant in ("raw", "nobg")}
-    return {variant: run for variant, run in runs.items() if is_trained(run)}
+    return {variant: run for variant, run in runs.items() if run.is_trained()}
 
 
 def draft_decode(data: bytes, side: int):

@@ -89,39 +89,54 @@ class Paths:
         return self.runs / run_name
 
 
+def setting(default, help: str, *, choices: tuple | None = None, flag: str | None = None, cli: bool = True,
+            resume: bool = True):
+    """A settings field with what its command-line option needs: `core.cli` turns each field into an option
+    (`--field-name`, or `flag` where the documented name differs), so a new field is one line here.
+    `resume=False` marks what a resumed training run may change (epochs, patience, evaluation batch)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "cli": cli,
+                                            "resume": resume})
+
+
 @dataclass(frozen=True)
 class ModelSettings:
-    """Thesis chapter 3 defaults for the network and its training."""
+    """Thesis chapter 3 defaults for the network and its training; every field is an option of `python -m model train`."""
 
-    image_size: int = 224
-    num_classes: int = 6
-    attention_filters: int = 64  # Conv2D(64, 3x3) on block4_conv3: matches the thesis's parameter counts
-    dense_units: int = 512
-    dropout: float = 0.2
-    rotation_radians: float = 0.1  # thesis 3.3.3: "up to 0.1 radians"
-    translation_pixels: int = 20  # thesis 3.3.3: horizontal shift "by up to 20"
-    learning_rate: float = 1e-3
-    lr_drop_epoch: int = 100  # thesis 3.5: rate drops by 10% after epoch 100
-    lr_drop_factor: float = 0.9
-    batch_size: int = 64
-    epochs: int = 100
-    preprocess: str = "thesis"  # "thesis": /255; "vgg": VGG's mean-centred BGR
-    seed: int = 42
+    image_size: int = setting(224, "input side in px")
+    num_classes: int = setting(6, "classes of `python -m model summary` (training takes them from the data)", cli=False)
+    # Conv2D(64, 3x3) on block4_conv3: matches the thesis's parameter counts
+    attention_filters: int = setting(64, "filters of the attention branch's 3x3 convolution")
+    dense_units: int = setting(512, "units of the dense layer before the softmax")
+    dropout: float = setting(0.2, "dropout before the softmax")
+    rotation_radians: float = setting(0.1, "augmentation: random rotation up to this many radians (thesis 3.3.3)")
+    translation_pixels: int = setting(20, "augmentation: horizontal shift up to this many px at 224 (thesis 3.3.3)")
+    learning_rate: float = setting(1e-3, "Adam learning rate")
+    lr_drop_epoch: int = setting(100, "the rate drops after this epoch (thesis 3.5)")
+    lr_drop_factor: float = setting(0.9, "factor of that drop (thesis 3.5: -10%%)")
+    batch_size: int = setting(64, "batch size")
+    epochs: int = setting(100, "epochs", resume=False)
+    preprocess: str = setting("thesis", "thesis: /255; vgg: VGG16's mean-centred BGR", choices=("thesis", "vgg"))
+    seed: int = setting(42, "random seed")
     # The thesis resized with keras' load_img(target_size=...), whose default filter is nearest.
-    resize_filter: str = "nearest"  # or "bilinear", "bicubic", "lanczos", "box"
+    resize_filter: str = setting("nearest", "resize filter",
+                                 choices=("nearest", "bilinear", "bicubic", "lanczos", "box"))
     # Options beyond the thesis (off by default, so the default run is the thesis's).
-    early_stopping_patience: int = 0  # epochs without val_loss improvement; 0 = off
-    reduce_lr_patience: int = 0  # ReduceLROnPlateau on val_loss; 0 = off
-    reduce_lr_factor: float = 0.5
-    class_weights: str = "none"  # or "balanced" (scikit-learn's compute_class_weight)
+    early_stopping_patience: int = setting(0, "stop after this many epochs without val_loss improvement; 0 = off",
+                                           flag="--early-stopping", resume=False)
+    reduce_lr_patience: int = setting(0, "ReduceLROnPlateau on val_loss after this many flat epochs; 0 = off",
+                                      flag="--reduce-lr-on-plateau", resume=False)
+    reduce_lr_factor: float = setting(0.5, "factor of ReduceLROnPlateau", resume=False)
+    class_weights: str = setting("none", "weight the loss by inverse class frequency (scikit-learn's 'balanced')",
+                                 choices=("none", "balanced"))
     # Fast path: cache the frozen block1-4 outputs and train attention + block5 + head from the cache.
-    fast_path: str = "auto"  # "auto": on when no GPU is visible; "on"; "off"
-    augment_copies: int = 0  # K input-augmented copies per image cached besides the original
-    # Mirror cached feature maps at random, a cheap stand-in for RandomFlip. Off by default: a mirrored
-    # block4 map is not the map of the mirrored photo (VGG filters are not mirror-symmetric); docs/MODEL.md.
-    feature_flip: bool = False
-    feature_cache_dtype: str = "float32"  # "float16" halves disk and memory at ~1e-3 relative error
-    eval_batch_size: int = 32
+    fast_path: str = setting("auto", "train from cached block4 features; auto = on without a GPU",
+                             choices=("auto", "on", "off"))
+    augment_copies: int = setting(0, "fast path: augmented copies cached per photo besides the original")
+    # A mirrored block4 map is not the map of the mirrored photo (VGG filters are not mirror-symmetric): off by default.
+    feature_flip: bool = setting(False, "fast path: random horizontal flips of cached feature maps")
+    feature_cache_dtype: str = setting("float32", "fast path: stored feature precision (float16: ~1e-3 relative error)",
+                                       choices=("float32", "float16"), flag="--cache-dtype")
+    eval_batch_size: int = setting(32, "batch size of evaluation and analysis passes", cli=False, resume=False)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ class RunError(ContractError):
     """A run folder that is missing, incomplete or damaged; the message says which file and what to run."""
 
 
+# --------------------------------------------------------------------------- source folder (a crawl, an import, the demo)
+
+RUNWAY_CSV_FILE = "runway.csv"  # the thesis's columns first (core.config.RUNWAY_CSV_COLUMNS)
+DEMO_GROUND_TRUTH_FILE = "demo.json"  # the demo generator's parameters and signature table, beside its runway CSV
+DEMO_LOOKS_FILE = "looks.csv"  # the demo's per-look cues (fabric, cut, head, feet, venue)
+
 # --------------------------------------------------------------------------- dataset folder
 
 VARIANTS = ("raw", "nobg")
@@ -270,9 +276,11 @@ class RunFolder:
         return frame.apply(pd.to_numeric, errors="coerce")
 
     def read_predictions(self, path: Path | None = None) -> pd.DataFrame:
-        """predictions.csv as strings (empty cells ""), with path/brand/predicted and at least one row."""
+        """predictions.csv (numbers parsed, empty cells ""), with path/brand/predicted and at least one row."""
         path = self.require(path or self.predictions, EVALUATE_COMMAND.format(run=self.name))
-        frame = read_table(path, PREDICTION_COLUMNS, "predictions")
+        frame = read_table(path, PREDICTION_COLUMNS, "predictions", as_text=False)
+        for column in PREDICTION_COLUMNS:
+            frame[column] = frame[column].astype(str)
         if frame.empty:
             raise RunError(f"{path} has no rows; rerun `{EVALUATE_COMMAND.format(run=self.name)}`")
         return frame
@@ -355,8 +363,8 @@ def read_json_object(path: Path, error: type[ContractError] = ContractError) -> 
     return value
 
 
-def read_table(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
-    return read_csv_with_columns(Path(path), required, what, RunError)
+def read_table(path: Path, required: tuple[str, ...], what: str, as_text: bool = True) -> pd.DataFrame:
+    return read_csv_with_columns(Path(path), required, what, RunError, as_text=as_text)
 
 
 def read_npy(path: Path, mmap: bool, error: type[ContractError], remake: str) -> np.ndarray:

@@ -8,6 +8,6 @@
 `data.background` runs rembg over a prepared dataset. docs/DATA.md describes both.
 """
 
+from core.contract import DataError
 
-class DataError(ValueError):
-    """A user-facing problem with the inputs of a data command; the message says what to do."""
+__all__ = ["DataError"]

@@ -33,20 +33,10 @@ from PIL import Image, ImageColor
 from tqdm import tqdm
 
 from core.config import Settings, get_settings
+from core.contract import MANIFEST_COLUMNS, NOBG_COLUMNS, DataError, DatasetFolder, read_manifest_table, write_manifest
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic, write_json_atomic
 from core.images import ImageError, load_rgb
-from data import DataError
-from data.manifest import (
-    MANIFEST_FILE,
-    NOBG_COLUMNS,
-    NOBG_DIR,
-    SUMMARY_FILE,
-    image_reason,
-    read_manifest,
-    resolve_dataset,
-    sort_manifest,
-    write_manifest,
-)
+from data.manifest import image_reason, resolve_dataset, sort_manifest
 
 RUN_STATE_FILE = "run.json"  # model and fill of the files in nobg/images; a change makes them stale
 OFFLINE_MODEL = "u2netp"
@@ -306,11 +296,11 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
     workers = defaults.rembg_workers if options.workers is None else options.workers
     if workers < 1:
         raise DataError(f"--workers must be at least 1, got {workers}")
-    raw_manifest_path = dataset / MANIFEST_FILE
-    manifest = read_manifest(raw_manifest_path)
+    folder = DatasetFolder(dataset)
+    manifest = read_manifest_table(folder.manifest, MANIFEST_COLUMNS)
     ensure_model(model, settings)  # in this process, once: workers never race to download
 
-    nobg_dir = dataset / NOBG_DIR
+    nobg_dir = folder.nobg_dir
     cache_dir = settings.paths.rembg_cache / model
     state_path = nobg_dir / RUN_STATE_FILE
     if _stale(state_path, model, fill):
@@ -351,13 +341,13 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
     nobg = manifest.assign(original_path=manifest["path"], path=out_images, rembg_mask_path=out_masks)
     nobg["figure_mask_path"] = nobg["figure_mask_path"].where(nobg["figure_mask_path"] != "", nobg["rembg_mask_path"])
     nobg = sort_manifest(nobg[ok])
-    write_manifest(nobg_dir / MANIFEST_FILE, nobg, NOBG_COLUMNS)
+    write_manifest(folder.nobg_manifest, nobg, NOBG_COLUMNS)
 
     done = [result for result in results if result.status == "done"]
     cached = sum(result.status == "cached" for result in results)
     summary = {
         "dataset": str(dataset),
-        "raw_manifest_sha256": sha256_file(raw_manifest_path),
+        "raw_manifest_sha256": sha256_file(folder.manifest),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "fill": fill_name,
@@ -377,5 +367,5 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
         "seconds_per_image": round(model_seconds / len(done), 4) if done else None,
         "worker_seconds_per_image": round(sum(r.seconds for r in done) / len(done), 4) if done else None,
     }
-    write_json_atomic(nobg_dir / SUMMARY_FILE, summary)
+    write_json_atomic(DatasetFolder(nobg_dir).summary, summary)
     return BackgroundResult(nobg_dir=nobg_dir, manifest=nobg, summary=summary)

@@ -1,4 +1,4 @@
-"""The dataset folder contract (docs/ARCHITECTURE.md): where it lives and what its manifests hold."""
+"""Dataset folders on the data stage's side: names, resolving, ordering (the file names and columns are core.contract's)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from core.config import Settings, get_settings
-from core.fileio import write_dataframe_atomic
-from data import DataError
+from core.contract import MANIFEST_FILE, DataError
 
-MANIFEST_COLUMNS = (
-    "path",
-    "image_path",
-    "brand",
-    "brand_key",
-    "collection",
-    "season",
-    "year",
-    "split",
-    "sha256",
-    "figure_mask_path",
-    "zones_mask_path",
-)
-NOBG_EXTRA_COLUMNS = ("original_path", "rembg_mask_path")
-NOBG_COLUMNS = MANIFEST_COLUMNS + NOBG_EXTRA_COLUMNS
-
-MANIFEST_FILE = "manifest.csv"
-SUMMARY_FILE = "summary.json"
-NOBG_DIR = "nobg"
 SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
 
 
@@ -76,19 +56,3 @@ def sort_manifest(frame: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_order")
         .reset_index(drop=True)
     )
-
-
-def read_manifest(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable manifest ({exc})") from None
-    missing = [column for column in MANIFEST_COLUMNS if column not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: manifest lacks columns {', '.join(missing)}; rerun `python -m data prepare`")
-    return frame
-
-
-def write_manifest(path: str | Path, frame: pd.DataFrame, columns=MANIFEST_COLUMNS) -> Path:
-    return write_dataframe_atomic(path, frame.loc[:, list(columns)])

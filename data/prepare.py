@@ -23,22 +23,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from core.config import Settings, get_settings
+from core.contract import DEMO_GROUND_TRUTH_FILE, MANIFEST_COLUMNS, DataError, DatasetFolder, write_manifest
 from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.tables import read_csv_with_columns
-from data import DataError
 from data.brands import brand_key, display_names, raw_to_display, select_brands
-from data.manifest import (
-    MANIFEST_COLUMNS,
-    MANIFEST_FILE,
-    NOBG_DIR,
-    SUMMARY_FILE,
-    dataset_dir,
-    default_dataset_name,
-    image_reason,
-    sort_manifest,
-    write_manifest,
-)
+from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
 from data.splits import SPLITS, make_split, shared_groups
 
 REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
@@ -238,6 +228,18 @@ def build_manifest(rows: pd.DataFrame, images_root: Path) -> tuple[pd.DataFrame,
     return manifest, masks_not_found
 
 
+def describe_source(csv_path: Path, runway: pd.DataFrame) -> dict:
+    """What the data is, recorded in summary.json so later stages and the dashboard never guess.
+
+    The demo generator writes its ground truth beside its runway CSV; anything else is real photos,
+    described by the sites its collection pages came from (a folder import has none)."""
+    ground_truth = csv_path.parent / DEMO_GROUND_TRUTH_FILE
+    if ground_truth.is_file():
+        return {"kind": "demo", "csv": str(csv_path), "ground_truth": str(ground_truth)}
+    hosts = sorted({urlparse(url).hostname or "" for url in runway["collection_url"]} - {""})
+    return {"kind": "real", "csv": str(csv_path), "hosts": hosts}
+
+
 def split_notes(manifest: pd.DataFrame, val_fraction: float) -> list[str]:
     notes = []
     for split in SPLITS:
@@ -298,11 +300,13 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     manifest = sort_manifest(manifest)
 
     notes = [f"brands: {selection.note}", *split_notes(manifest, val_fraction)]
-    if _manifest_changed(out_dir / MANIFEST_FILE, manifest) and (out_dir / NOBG_DIR / MANIFEST_FILE).is_file():
+    folder = DatasetFolder(out_dir)
+    if _manifest_changed(folder.manifest, manifest) and folder.nobg_manifest.is_file():
         notes.append("nobg/ predates this manifest: rerun `python -m data remove-background` (cached work is reused)")
     summary = {
         "name": name,
         "csv": str(csv_path),
+        "source": describe_source(csv_path, runway),
         "images_root": str(images_root),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": split_method,
@@ -331,6 +335,6 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         "masks_not_found": masks_not_found,
         "notes": notes,
     }
-    write_manifest(out_dir / MANIFEST_FILE, manifest)
-    write_json_atomic(out_dir / SUMMARY_FILE, summary)
+    write_manifest(folder.manifest, manifest)
+    write_json_atomic(folder.summary, summary)
     return PrepareResult(dataset_dir=out_dir, manifest=manifest, summary=summary)

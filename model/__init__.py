@@ -2,7 +2,7 @@
 
     from model import build_model, attention_model, load_analyser
 
-Exports are resolved lazily, so `import model.runs` (the dashboard's run listing) and
+Exports are resolved lazily, so
 `python -m model.assets` do not pay for importing TensorFlow up front.
 """
 
@@ -20,7 +20,7 @@ _EXPORTS = {
     "load_analyser": "model.predict",
     "Analyser": "model.predict",
     "train": "model.training",
-    "TrainOptions": "model.training",
+    "TrainRequest": "model.training",
     "evaluate": "model.evaluation",
 }
 

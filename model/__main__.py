@@ -17,17 +17,17 @@ import json
 import os
 import sys
 
-DEFAULT_HELP = " (default from core.config ModelSettings: %(default)s)"
+from core.cli import add_settings_options, settings_from_options
+from core.config import Settings, get_settings
 
 
 class UsageError(ValueError):
     """A combination of arguments argparse cannot reject by itself."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    from core.config import ModelSettings
-
-    d = ModelSettings()
+def _parser(defaults: Settings) -> argparse.ArgumentParser:
+    """The options of `train` are generated from `ModelSettings` (core.cli): a new setting is one field there."""
+    d = defaults.model
     parser = argparse.ArgumentParser(prog="python -m model", description="Train, evaluate and apply the brand model.")
     parser.add_argument("--workspace", help="workspace folder (default: $RUNWAY_LENS_WORKSPACE or ./workspace)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,29 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--variant", required=True, choices=("raw", "nobg"), help="photos with or without background")
     train.add_argument("--data", required=True, help="dataset folder, its manifest.csv, or a dataset name")
     train.add_argument("--run", help="run name (default: <dataset>-<variant>)")
-    train.add_argument("--epochs", type=int, default=d.epochs, help="epochs" + DEFAULT_HELP)
-    train.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size" + DEFAULT_HELP)
-    train.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate" + DEFAULT_HELP)
-    train.add_argument("--image-size", type=int, default=d.image_size, help="input side in px" + DEFAULT_HELP)
-    train.add_argument("--preprocess", choices=("thesis", "vgg"), default=d.preprocess,
-                       help="thesis: /255; vgg: VGG16's mean-centred BGR" + DEFAULT_HELP)
-    train.add_argument("--resize-filter", choices=("nearest", "bilinear", "bicubic", "lanczos", "box"),
-                       default=d.resize_filter, help="resize filter" + DEFAULT_HELP)
-    train.add_argument("--seed", type=int, default=d.seed, help="random seed" + DEFAULT_HELP)
-    train.add_argument("--fast-path", choices=("auto", "on", "off"), default=d.fast_path,
-                       help="train from cached block4 features; auto = on without a GPU" + DEFAULT_HELP)
-    train.add_argument("--augment-copies", type=int, default=d.augment_copies,
-                       help="fast path: augmented copies cached per photo" + DEFAULT_HELP)
-    train.add_argument("--feature-flip", action=argparse.BooleanOptionalAction, default=d.feature_flip,
-                       help="fast path: random horizontal flips of cached feature maps" + DEFAULT_HELP)
-    train.add_argument("--cache-dtype", choices=("float32", "float16"), default=d.feature_cache_dtype,
-                       help="fast path: stored feature precision" + DEFAULT_HELP)
-    train.add_argument("--early-stopping", type=int, default=d.early_stopping_patience, metavar="PATIENCE",
-                       help="stop after PATIENCE epochs without val_loss improvement; 0 = off" + DEFAULT_HELP)
-    train.add_argument("--reduce-lr-on-plateau", type=int, default=d.reduce_lr_patience, metavar="PATIENCE",
-                       help=f"multiply the rate by {d.reduce_lr_factor} after PATIENCE flat epochs; 0 = off" + DEFAULT_HELP)
-    train.add_argument("--class-weights", choices=("none", "balanced"), default=d.class_weights,
-                       help="weight the loss by inverse class frequency" + DEFAULT_HELP)
+    add_settings_options(train, defaults.model)
     train.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
                        help="VGG16 weights: the provisioned ImageNet file, or random (tests and timing only)")
     train.add_argument("--restart", action="store_true", help="discard an existing run folder and start over")
@@ -92,17 +70,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train(args, settings) -> int:
-    from model.training import TrainOptions, train
+    from model.training import TrainRequest, train
 
-    options = TrainOptions(
-        variant=args.variant, data=args.data, run=args.run, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, image_size=args.image_size, preprocess=args.preprocess,
-        resize_filter=args.resize_filter, seed=args.seed, fast_path=args.fast_path,
-        augment_copies=args.augment_copies, feature_flip=args.feature_flip, cache_dtype=args.cache_dtype,
-        early_stopping_patience=args.early_stopping, reduce_lr_patience=args.reduce_lr_on_plateau,
-        class_weights=args.class_weights, weights=args.weights, restart=args.restart,
-    )
-    result = train(options, settings, progress=not args.quiet)
+    settings = settings.replace(model=settings_from_options(args, settings.model))
+    request = TrainRequest(variant=args.variant, data=args.data, run=args.run, weights=args.weights, restart=args.restart)
+    result = train(request, settings, progress=not args.quiet)
     print(f"run {result.run.name}: {result.epochs_done} epochs in {result.run.root}")
     return 0
 
@@ -170,11 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
     from analysis.brand import AnalyticsError
-    from core.config import get_settings
+    from core.contract import RunError
     from core.images import ImageError
     from model.assets import AssetError
     from model.data import DataError
-    from model.runs import RunError
     from model.training import TrainError
 
     settings = get_settings(args.workspace)

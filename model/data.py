@@ -14,23 +14,16 @@ import numpy as np
 import pandas as pd
 
 from core.config import THESIS_BRANDS, Settings, get_settings
-from core.tables import read_csv_with_columns
-
-VARIANTS = ("raw", "nobg")
-SPLITS = ("train", "val", "test")
-REQUIRED_COLUMNS = ("path", "brand", "split")
-MANIFEST_NAME = "manifest.csv"
-NOBG_FOLDER = "nobg"
-
-
-class DataError(ValueError):
-    """A dataset or manifest the model cannot use; the message is meant for the user."""
-
-
-def check_variant(variant: str) -> str:
-    if variant not in VARIANTS:
-        raise DataError(f"unknown variant {variant!r}; expected one of: {', '.join(VARIANTS)}")
-    return variant
+from core.contract import (
+    MANIFEST_FILE,
+    NOBG_DIR,
+    SPLITS,
+    TRAINING_COLUMNS,
+    DataError,
+    DatasetFolder,
+    check_variant,
+    read_manifest_table,
+)
 
 
 def resolve_manifest(data: str | os.PathLike, variant: str, settings: Settings | None = None) -> Path:
@@ -45,13 +38,13 @@ def resolve_manifest(data: str | os.PathLike, variant: str, settings: Settings |
             raise DataError(f"dataset not found: {data} (neither a path nor a dataset under {named.parent})")
     path = path.resolve()
     folder = path if path.is_dir() else path.parent
-    in_nobg = folder.name == NOBG_FOLDER
+    in_nobg = folder.name == NOBG_DIR
     if variant == "raw":
         if in_nobg:
             raise DataError(f"{path} is a background-removed dataset; for --variant raw pass {folder.parent}")
-        manifest = path if path.is_file() else folder / MANIFEST_NAME
+        manifest = path if path.is_file() else folder / MANIFEST_FILE
     else:
-        manifest = (path if path.is_file() else folder / MANIFEST_NAME) if in_nobg else folder / NOBG_FOLDER / MANIFEST_NAME
+        manifest = (path if path.is_file() else folder / MANIFEST_FILE) if in_nobg else DatasetFolder(folder).nobg_manifest
     if not manifest.is_file():
         hint = " (run `python -m data remove-background` on the dataset first)" if variant == "nobg" else ""
         raise DataError(f"no {variant} manifest: {manifest} does not exist{hint}")
@@ -60,17 +53,16 @@ def resolve_manifest(data: str | os.PathLike, variant: str, settings: Settings |
 
 def dataset_name(manifest: Path) -> str:
     """The dataset folder's name (`nobg/manifest.csv` belongs to its parent dataset)."""
-    folder = manifest.parent
-    return folder.parent.name if folder.name == NOBG_FOLDER else folder.name
+    return DatasetFolder.of_manifest(manifest).name
 
 
 def read_manifest(manifest: str | os.PathLike, check_images: bool = True) -> pd.DataFrame:
     """The manifest as strings, `path` made absolute, validated; raises `DataError` on any problem."""
     manifest = Path(manifest)
-    frame = read_csv_with_columns(manifest, REQUIRED_COLUMNS, "manifest", DataError)
+    frame = read_manifest_table(manifest, TRAINING_COLUMNS)
     if frame.empty:
         raise DataError(f"{manifest} lists no images")
-    for column in REQUIRED_COLUMNS:
+    for column in TRAINING_COLUMNS:
         blank = frame.index[frame[column].str.strip() == ""]
         if len(blank):
             raise DataError(f"{manifest}: empty {column!r} in {len(blank)} row(s), first at data row {blank[0] + 1}")

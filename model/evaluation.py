@@ -23,21 +23,17 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from tqdm import tqdm
 
 from core.config import Settings, get_settings
+from core.contract import RunFolder, probability_columns, resolve_run
 from core.fileio import atomic_path
 from core.images import ImageError
 from model.data import DataError, labels_for, read_manifest, resolve_manifest, split_rows
 from model.maps import STAT_COLUMNS, attention_stats, upsample
 from model.network import attention_model, load_saved_model
 from model.preprocess import load_model_input
-from model.runs import RunFolder, read_config, resolve_run
 
 # metrics.json keys this module owns; any other section (attention, background_reliance…) is kept.
 OWN_METRICS = ("split", "n_images", "class_names", "accuracy", "top2_accuracy", "per_class", "macro_avg",
                "weighted_avg", "manifest", "evaluated_at", "seconds", "images_per_second")
-
-
-def probability_columns(class_names: list[str]) -> list[str]:
-    return [f"prob_{name}" for name in class_names]
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
@@ -83,15 +79,15 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
     """Write metrics.json, confusion.csv, predictions.csv, attention/ and embeddings.npy; return the metrics."""
     settings = settings or get_settings()
     run = run if isinstance(run, RunFolder) else resolve_run(run, settings)
-    config = read_config(run)
+    config = run.read_config()
     run.require(run.model, f"python -m model train --run {run.name} ...")
-    manifest = resolve_manifest(data, config["variant"], settings) if data else Path(config["manifest"])
+    manifest = resolve_manifest(data, config.variant, settings) if data else Path(config.manifest)
     rows = split_rows(read_manifest(manifest), split)
     if rows.empty:
         raise DataError(f"{manifest} has no {split!r} rows to evaluate")
-    class_names = list(config["class_names"])
+    class_names = list(config.class_names)
     y_true = labels_for(rows, class_names)
-    size, resize_filter = int(config["image_size"]), config["resize_filter"]
+    size, resize_filter = int(config.image_size), config.resize_filter
     batch_size = batch_size or settings.model.eval_batch_size
 
     companion = attention_model(load_saved_model(run.model))

@@ -2,7 +2,7 @@
 
 Both are plain `keras.layers.Layer` subclasses with `get_config` (no Lambda layers, which
 `safe_mode` refuses to deserialise). Importing this module is what registers them, so every
-loader (`model.runs`, `model.predict`, the dashboard) imports it before `keras.saving.load_model`.
+loader (`model.predict`, `model.network`, the dashboard) imports it before `keras.saving.load_model`.
 """
 
 from __future__ import annotations

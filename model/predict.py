@@ -16,10 +16,10 @@ import numpy as np
 from PIL import Image
 
 from core.config import Settings
+from core.contract import RunFolder, resolve_run
 from model.maps import attention_stats, overlay
 from model.network import attention_model, load_saved_model
 from model.preprocess import to_model_input
-from model.runs import RunFolder, read_config, resolve_run
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,10 @@ class Analyser:
 
     def __init__(self, run: RunFolder):
         self.run = run
-        self.config = read_config(run)
-        self.class_names: list[str] = list(self.config["class_names"])
-        self.image_size = int(self.config["image_size"])
-        self.resize_filter = self.config.get("resize_filter", "nearest")
+        self.config = run.read_config()
+        self.class_names: list[str] = list(self.config.class_names)
+        self.image_size = int(self.config.image_size)
+        self.resize_filter = self.config.resize_filter
         self.model = load_saved_model(run.require(run.model, f"python -m model train --run {run.name} ..."))
         self.companion = attention_model(self.model)
 

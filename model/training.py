@@ -16,7 +16,6 @@ model.keras (the full model, loadable with safe_mode=True).
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 import shutil
 import time
@@ -32,7 +31,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from tqdm import tqdm
 
 from core.config import ModelSettings, Settings, get_settings
-from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
+from core.contract import RunConfig, RunFolder
+from core.fileio import atomic_path, write_dataframe_atomic
 from core.images import ImageError
 from model.batches import FeatureBatches, ImageBatches
 from model.checkpoints import HISTORY_COLUMNS, EpochCheckpoint, ThesisLearningRateDrop, latest_state, restore_checkpoint
@@ -46,59 +46,29 @@ from model.data import (
     resolve_manifest,
     split_rows,
 )
-from model.features import CACHE_DTYPES, cache_for, content_hashes, ensure_features
-from model.layers import PREPROCESS_MODES
+from model.features import cache_for, content_hashes, ensure_features
 from model.network import build_model, feature_grid, parameter_counts, tail_model
-from model.preprocess import check_resize_filter, load_model_input
-from model.runs import RunFolder
+from model.preprocess import load_model_input
 
-FAST_PATH_CHOICES = ("auto", "on", "off")
 WEIGHT_SOURCES = ("imagenet", "random")
-CLASS_WEIGHT_CHOICES = ("none", "balanced")
-# Settings that give checkpointed weights their meaning: a resumed run must match them.
-RESUME_KEYS = ("variant", "manifest", "class_names", "image_size", "preprocess", "resize_filter", "seed",
-               "batch_size", "learning_rate", "fast_path", "augment_copies", "feature_flip", "cache_dtype",
-               "class_weights", "weights")
+# What a run is, besides its settings: a resumed run must match these and every ModelSettings field
+# marked resume=True (core.config.setting); epochs and patience may change between calls.
+RUN_IDENTITY_KEYS = ("variant", "manifest", "class_names", "weights", "fast_path")
 
 
 class TrainError(ValueError):
     """A training request that cannot go ahead as asked; the message says why and what to do."""
 
 
-@dataclass
-class TrainOptions:
-    """One training request; None means the `ModelSettings` default."""
+@dataclass(frozen=True)
+class TrainRequest:
+    """What to train; how (every hyper-parameter) is `Settings.model`."""
 
     variant: str
-    data: str
-    run: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    image_size: int | None = None
-    preprocess: str | None = None
-    resize_filter: str | None = None
-    seed: int | None = None
-    fast_path: str | None = None
-    augment_copies: int | None = None
-    feature_flip: bool | None = None
-    cache_dtype: str | None = None
-    early_stopping_patience: int | None = None
-    reduce_lr_patience: int | None = None
-    class_weights: str | None = None
-    weights: str = "imagenet"
-    restart: bool = False
-
-    def model_settings(self, base: ModelSettings) -> ModelSettings:
-        overrides = {
-            "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-            "image_size": self.image_size, "preprocess": self.preprocess, "resize_filter": self.resize_filter,
-            "seed": self.seed, "fast_path": self.fast_path, "augment_copies": self.augment_copies,
-            "feature_flip": self.feature_flip, "feature_cache_dtype": self.cache_dtype,
-            "early_stopping_patience": self.early_stopping_patience, "reduce_lr_patience": self.reduce_lr_patience,
-            "class_weights": self.class_weights,
-        }
-        return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    data: str  # dataset folder, its manifest.csv, or a dataset name
+    run: str | None = None  # default: <dataset>-<variant>
+    weights: str = "imagenet"  # or "random" (tests and timing only)
+    restart: bool = False  # discard an existing run folder first
 
 
 @dataclass
@@ -110,30 +80,29 @@ class TrainResult:
     history: pd.DataFrame
 
 
-def check_model_settings(ms: ModelSettings) -> None:
+def _choice_problems(ms: ModelSettings) -> list[str]:
+    """A value outside a field's declared choices (a CLI checks them too; a settings object may not)."""
     problems = []
+    for item in dataclasses.fields(ms):
+        choices = item.metadata.get("choices")
+        if choices and getattr(ms, item.name) not in choices:
+            problems.append(f"unknown {item.name.replace('_', ' ')} {getattr(ms, item.name)!r} "
+                            f"(expected {', '.join(map(str, choices))})")
+    return problems
+
+
+def check_model_settings(ms: ModelSettings) -> None:
+    problems = _choice_problems(ms)
     if ms.epochs < 1:
         problems.append(f"epochs must be at least 1 (got {ms.epochs})")
     if ms.batch_size < 1:
         problems.append(f"batch size must be at least 1 (got {ms.batch_size})")
     if ms.image_size < 32 or ms.image_size % 8:
         problems.append(f"image size must be a multiple of 8 and at least 32 (got {ms.image_size})")
-    if ms.preprocess not in PREPROCESS_MODES:
-        problems.append(f"unknown preprocessing {ms.preprocess!r} (expected {' or '.join(PREPROCESS_MODES)})")
-    if ms.fast_path not in FAST_PATH_CHOICES:
-        problems.append(f"unknown fast path setting {ms.fast_path!r} (expected {', '.join(FAST_PATH_CHOICES)})")
     if ms.augment_copies < 0:
         problems.append(f"augment copies must be 0 or more (got {ms.augment_copies})")
-    if ms.feature_cache_dtype not in CACHE_DTYPES:
-        problems.append(f"unknown cache dtype {ms.feature_cache_dtype!r} (expected {', '.join(CACHE_DTYPES)})")
-    if ms.class_weights not in CLASS_WEIGHT_CHOICES:
-        problems.append(f"unknown class weights {ms.class_weights!r} (expected {', '.join(CLASS_WEIGHT_CHOICES)})")
     if not ms.learning_rate > 0:
         problems.append(f"learning rate must be positive (got {ms.learning_rate})")
-    try:
-        check_resize_filter(ms.resize_filter)
-    except ValueError as exc:
-        problems.append(str(exc))
     if problems:
         raise TrainError("; ".join(problems))
 
@@ -182,18 +151,14 @@ def library_versions() -> dict[str, str]:
 
 def build_config(*, run: RunFolder, variant: str, manifest: Path, class_names: list[str], ms: ModelSettings,
                  fast: bool, weights: str, weights_file: str | None, params: dict, counts: dict,
-                 cache_key: str | None, strategy: tf.distribute.Strategy) -> dict:
-    return {
-        "run": run.name,
-        "variant": variant,
-        "manifest": str(manifest),
+                 cache_key: str | None, strategy: tf.distribute.Strategy) -> RunConfig:
+    """The run's config.json: what it is (typed in RunConfig), the settings it was asked for, and what it used."""
+    details = {
         "dataset": dataset_name(manifest),
-        "class_names": class_names,
         "num_classes": len(class_names),
-        "image_size": ms.image_size,
         "attention_grid": feature_grid(ms.image_size),
+        "settings": dataclasses.asdict(ms),
         "preprocess": ms.preprocess,
-        "resize_filter": ms.resize_filter,
         "seed": ms.seed,
         "epochs": ms.epochs,
         "batch_size": ms.batch_size,
@@ -204,22 +169,10 @@ def build_config(*, run: RunFolder, variant: str, manifest: Path, class_names: l
         "cache_dtype": ms.feature_cache_dtype if fast else None,
         "class_weights": ms.class_weights,
         "weights": weights,
-        "hyperparameters": {
-            "optimizer": "adam",
-            "loss": "categorical_crossentropy",
-            "lr_schedule": {"drop_epoch": ms.lr_drop_epoch, "factor": ms.lr_drop_factor,
-                            "note": "thesis 3.5: -10% after epoch 100; a no-op within 100 epochs"},
-            "early_stopping_patience": ms.early_stopping_patience,
-            "reduce_lr_patience": ms.reduce_lr_patience,
-            "reduce_lr_factor": ms.reduce_lr_factor,
-            "attention_filters": ms.attention_filters,
-            "dense_units": ms.dense_units,
-            "dropout": ms.dropout,
-            "augmentation": {"flip": "horizontal", "rotation_radians": ms.rotation_radians,
-                             "translation_pixels_at_224": ms.translation_pixels,
-                             "active": "in the model (end-to-end)" if not fast else
-                             f"{ms.augment_copies} cached copies per photo, feature flip {ms.feature_flip}"},
-        },
+        "optimizer": "adam",
+        "loss": "categorical_crossentropy",
+        "augmentation": "in the model (end-to-end)" if not fast else
+                        f"{ms.augment_copies} cached copies per photo, feature flip {ms.feature_flip}",
         "fast_path_cache": {"key": cache_key, "layer": "block4_conv3"} if fast else None,
         "weights_file": weights_file,
         "parameters": params,
@@ -228,6 +181,8 @@ def build_config(*, run: RunFolder, variant: str, manifest: Path, class_names: l
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    return RunConfig(run=run.name, variant=variant, class_names=class_names, manifest=str(manifest),
+                     image_size=ms.image_size, resize_filter=ms.resize_filter, details=details)
 
 
 def _split_counts(frame: pd.DataFrame, class_names: list[str]) -> dict:
@@ -238,8 +193,18 @@ def _split_counts(frame: pd.DataFrame, class_names: list[str]) -> dict:
     }
 
 
-def _incompatibilities(old: dict, new: dict) -> list[str]:
-    return [f"{key}: {old.get(key)!r} → {new.get(key)!r}" for key in RESUME_KEYS if old.get(key) != new.get(key)]
+def resume_keys() -> tuple[str, ...]:
+    """The settings a resumed run must share with its checkpoints."""
+    return tuple(f.name for f in dataclasses.fields(ModelSettings) if f.metadata["resume"])
+
+
+def _incompatibilities(old: RunConfig, new: RunConfig) -> list[str]:
+    old_settings, new_settings = old.get("settings"), new.get("settings")
+    if not isinstance(old_settings, dict):
+        return ["settings: recorded by an earlier Runway Lens that did not keep them all"]
+    clashes = [f"{key}: {old.get(key)!r} → {new.get(key)!r}" for key in RUN_IDENTITY_KEYS if old.get(key) != new.get(key)]
+    return clashes + [f"{key}: {old_settings.get(key)!r} → {new_settings[key]!r}" for key in resume_keys()
+                      if old_settings.get(key) != new_settings[key]]
 
 
 def _write_history(run: RunFolder, rows: list[dict]) -> None:
@@ -251,16 +216,15 @@ def _say(progress: bool, message: str) -> None:
         print(f"[train] {message}", flush=True)
 
 
-def train(options: TrainOptions, settings: Settings | None = None, *, progress: bool = True,
+def train(options: TrainRequest, settings: Settings | None = None, *, progress: bool = True,
           extra_callbacks: tuple = ()) -> TrainResult:
-    """Train (or resume, or confirm finished) one run; every user error is a DataError/TrainError."""
+    """Train (or resume, or confirm finished) one run with `settings.model`; every user error is a DataError/TrainError."""
     settings = settings or get_settings()
     check_variant(options.variant)
     if options.weights not in WEIGHT_SOURCES:
         raise TrainError(f"unknown weights {options.weights!r} (expected {', '.join(WEIGHT_SOURCES)})")
-    ms = options.model_settings(settings.model)
+    ms = settings.model
     check_model_settings(ms)
-    settings = settings.replace(model=ms)
 
     manifest = resolve_manifest(options.data, options.variant, settings)
     frame = read_manifest(manifest)
@@ -296,17 +260,17 @@ def train(options: TrainOptions, settings: Settings | None = None, *, progress: 
 
     state = latest_state(run.checkpoints)
     if state is not None:
-        old = json.loads(run.config.read_text()) if run.config.is_file() else {}
+        old = run.read_config() if run.config.is_file() else config
         clashes = _incompatibilities(old, config)
         if clashes:
             raise TrainError(f"run {run.name!r} was started with other settings ({'; '.join(clashes)}). "
                              "Resume with the same settings, pick another --run, or pass --restart to discard it.")
-        config["created_at"] = old.get("created_at", config["created_at"])
+        config.details["created_at"] = old.get("created_at", config.get("created_at"))
         if run.model.is_file() and (state["epoch"] >= ms.epochs or state.get("stopped_early")):
             why = "stopped early" if state.get("stopped_early") else "done"
             _say(progress, f"run {run.name!r} already trained ({state['epoch']} epochs, {why}); nothing to do")
             return TrainResult(run, state["epoch"], 0, bool(state.get("stopped_early")), pd.read_csv(run.history))
-    write_json_atomic(run.config, config)
+    run.write_config(config)
 
     y_train = labels_for(train_rows, class_names)
     y_val = labels_for(val_rows, class_names) if not val_rows.empty else None
@@ -364,14 +328,14 @@ def train(options: TrainOptions, settings: Settings | None = None, *, progress: 
     history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
     _write_history(run, state["history"])
     trained_now = state["epoch"] - initial_epoch
-    config["training"] = {
+    config.details["training"] = {
         "epochs_done": state["epoch"],
         "stopped_early": state["stopped_early"],
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "last_call_seconds": round(seconds, 2),
         "train_images_per_second": round(trained_now * len(train_rows) / seconds, 2) if trained_now else None,
     }
-    write_json_atomic(run.config, config)
+    run.write_config(config)
     _say(progress, f"saved {run.model} ({state['epoch']} epochs)")
     return TrainResult(run, state["epoch"], trained_now, state["stopped_early"], history)
 

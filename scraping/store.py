@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.config import RUNWAY_CSV_COLUMNS, RUNWAY_CSV_EXTRA_COLUMNS
+from core.contract import RUNWAY_CSV_FILE
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic
 from core.images import ImageInfo
 from scraping.errors import UsageError
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 CSV_COLUMNS = RUNWAY_CSV_COLUMNS + RUNWAY_CSV_EXTRA_COLUMNS
 FAILURE_COLUMNS = ("at", "kind", "url", "reason", "detail", "collection_url")
-CSV_NAME, IMAGES_DIR, FAILURES_NAME = "runway.csv", "images", "failures.csv"
+CSV_NAME, IMAGES_DIR, FAILURES_NAME = RUNWAY_CSV_FILE, "images", "failures.csv"
 
 
 class StoreError(UsageError):

@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from core.config import RUNWAY_CSV_COLUMNS, RUNWAY_CSV_EXTRA_COLUMNS, DemoSettings
+from core.contract import DEMO_GROUND_TRUTH_FILE, DEMO_LOOKS_FILE, RUNWAY_CSV_FILE
 from core.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from core.images import probe_image
 from data import DataError
@@ -364,8 +365,8 @@ def _read_json(path: Path) -> dict | None:
 
 def _check_folder(out: Path, params: DemoParams, overwrite: bool) -> dict | None:
     """The existing demo.json if `out` may be resumed; clears it on `overwrite`; else a clear refusal."""
-    existing = _read_json(out / "demo.json")
-    ours = [out / "images", out / "masks", out / "runway.csv", out / "looks.csv", out / "demo.json"]
+    existing = _read_json(out / DEMO_GROUND_TRUTH_FILE)
+    ours = [out / "images", out / "masks", out / RUNWAY_CSV_FILE, out / DEMO_LOOKS_FILE, out / DEMO_GROUND_TRUTH_FILE]
     if existing is not None and existing.get("content") == params.content():
         return existing
     if not any(p.exists() for p in ours):
@@ -414,7 +415,7 @@ def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = 
     specs = plan_looks(params)
     created_at = (existing or {}).get("created_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest = json.dumps(demo_manifest(params, specs, created_at), indent=2, ensure_ascii=False) + "\n"
-    _write_if_changed(out / "demo.json", manifest)
+    _write_if_changed(out / DEMO_GROUND_TRUTH_FILE, manifest)
 
     todo = [spec for spec in specs if not _is_done(spec, out)]
     start = time.perf_counter()
@@ -431,13 +432,13 @@ def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = 
     bar.close()
     seconds = time.perf_counter() - start
 
-    csv_path = out / "runway.csv"
+    csv_path = out / RUNWAY_CSV_FILE
     csv_written = False
     if todo or not _csv_up_to_date(csv_path, specs):
         rows = [csv_row(spec, out) for spec in tqdm(specs, desc="runway CSV", unit="img", disable=not progress)]
         csv_written = _write_if_changed(csv_path, pd.DataFrame(rows, columns=list(CSV_COLUMNS)).to_csv(index=False))
     looks = pd.DataFrame([looks_row(spec, params) for spec in specs], columns=list(LOOKS_COLUMNS)).to_csv(index=False)
-    _write_if_changed(out / "looks.csv", looks)
+    _write_if_changed(out / DEMO_LOOKS_FILE, looks)
     return Report(out=out, images=len(specs), generated=len(todo), present=len(specs) - len(todo), seconds=seconds,
                   csv_written=csv_written)
 

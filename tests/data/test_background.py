@@ -15,9 +15,9 @@ import requests
 from PIL import Image
 
 from core.config import get_settings
+from core.contract import NOBG_COLUMNS
 from data.__main__ import main
 from data.background import BackgroundOptions, new_rembg_session, remove_background, remove_backgrounds
-from data.manifest import NOBG_COLUMNS
 from data.prepare import PrepareOptions, prepare_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 from core.config import THESIS_BRANDS, get_settings
+from core.contract import MANIFEST_COLUMNS
 from core.images import load_rgb
 from data import DataError
 from data.__main__ import main
-from data.manifest import MANIFEST_COLUMNS, default_dataset_name
+from data.manifest import default_dataset_name
 from data.prepare import PrepareOptions, collection_id, prepare_dataset, season_and_year
 
 

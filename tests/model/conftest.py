@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,23 @@ class TrainedRun:
     options: dict
 
 
+def train_with(settings=None, *, progress: bool = False, extra_callbacks: tuple = (), **options):
+    """`model.training.train` with the request's fields and ModelSettings overrides given together."""
+    from core.config import get_settings
+    from model.training import TrainRequest, train
+
+    request_fields = {f.name for f in dataclasses.fields(TrainRequest)}
+    settings = settings or get_settings()
+    model = dataclasses.replace(settings.model, **{k: v for k, v in options.items() if k not in request_fields})
+    request = TrainRequest(**{k: v for k, v in options.items() if k in request_fields})
+    return train(request, settings.replace(model=model), progress=progress, extra_callbacks=extra_callbacks)
+
+
+@pytest.fixture(name="train_with")
+def train_with_fixture():
+    return train_with
+
+
 # Enough for the random-weight backbone to separate the shapes: 12 epochs of 5 batches.
 LEARNING_RUN = dict(epochs=12, batch_size=8, image_size=64, weights="random", fast_path="on")
 
@@ -103,13 +121,11 @@ LEARNING_RUN = dict(epochs=12, batch_size=8, image_size=64, weights="random", fa
 def trained_run(tmp_path_factory) -> TrainedRun:
     """One fast-path run on the shapes dataset, trained once per session and shared read-only."""
     from core.config import get_settings
-    from model.training import TrainOptions, train
 
     root = tmp_path_factory.mktemp("model-workspace")
     dataset = make_dataset(root)
     settings = get_settings(root)
-    result = train(TrainOptions(variant="raw", data=str(dataset), run="shapes-raw", **LEARNING_RUN), settings,
-                   progress=False)
+    result = train_with(settings, variant="raw", data=str(dataset), run="shapes-raw", **LEARNING_RUN)
     return TrainedRun(settings, dataset, result.run, result, LEARNING_RUN)
 
 

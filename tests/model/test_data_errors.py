@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from core.contract import RunError, resolve_run
 from model.__main__ import main
 from model.data import DataError, read_manifest, resolve_manifest
-from model.runs import RunError, resolve_run
-from model.training import TrainError, TrainOptions, train
+from model.training import TrainError
 
 
 def _cli_error(capsys, argv) -> str:
@@ -18,9 +18,9 @@ def _cli_error(capsys, argv) -> str:
     return err
 
 
-def test_unknown_variant_is_refused_by_api_and_cli(shapes_dataset, capsys):
+def test_unknown_variant_is_refused_by_api_and_cli(shapes_dataset, capsys, train_with):
     with pytest.raises(DataError, match="unknown variant 'rgb'; expected one of: raw, nobg"):
-        train(TrainOptions(variant="rgb", data=str(shapes_dataset)), progress=False)
+        train_with(variant="rgb", data=str(shapes_dataset), progress=False)
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--variant", "rgb", "--data", str(shapes_dataset)])
     assert exit_info.value.code == 2
@@ -79,19 +79,19 @@ def test_missing_image_names_the_file_and_trains_nothing(shapes_dataset, workspa
     assert not (workspace / "runs").exists()  # nothing written for a refused run
 
 
-def test_unreadable_image_is_reported_with_its_path(shapes_dataset, workspace):
+def test_unreadable_image_is_reported_with_its_path(shapes_dataset, workspace, train_with):
     frame = pd.read_csv(shapes_dataset / "manifest.csv")
     broken = frame["path"].iloc[0]
     with open(broken, "wb") as fh:
         fh.write(b"not an image at all")
     with pytest.raises(DataError, match="cannot read a training photo.*not an image"):
-        train(TrainOptions(variant="raw", data=str(shapes_dataset), epochs=1, image_size=64, weights="random",
-                           fast_path="on"), progress=False)
+        train_with(variant="raw", data=str(shapes_dataset), epochs=1, image_size=64, weights="random",
+                   fast_path="on", progress=False)
 
 
-def test_invalid_hyperparameters_are_refused_together(shapes_dataset):
+def test_invalid_hyperparameters_are_refused_together(shapes_dataset, train_with):
     with pytest.raises(TrainError, match="epochs must be at least 1.*image size must be a multiple of 8"):
-        train(TrainOptions(variant="raw", data=str(shapes_dataset), epochs=0, image_size=100), progress=False)
+        train_with(variant="raw", data=str(shapes_dataset), epochs=0, image_size=100, progress=False)
 
 
 def test_missing_run_and_missing_artifacts(workspace, capsys):

@@ -10,7 +10,6 @@ import pytest
 
 from model.evaluation import classification_metrics, evaluate, merged_metrics
 from model.maps import upsample
-from model.runs import read_attention_maps, read_attention_sums, read_confusion, read_embeddings, read_predictions
 
 
 def test_classification_metrics_match_hand_computed_values():
@@ -45,7 +44,7 @@ def test_merge_keeps_sections_written_by_other_modules(tmp_path):
 def test_evaluation_writes_the_run_folder_contract(evaluated_run):
     run, config = evaluated_run.run, json.loads(evaluated_run.run.config.read_text())
     names = config["class_names"]
-    predictions = read_predictions(run)
+    predictions = run.read_predictions()
     metrics = json.loads(run.metrics.read_text())
     n = len(predictions)
     assert n == 18 and metrics["n_images"] == 18 and metrics["split"] == "test"
@@ -58,21 +57,21 @@ def test_evaluation_writes_the_run_folder_contract(evaluated_run):
     for column in ("collection", "year", "figure_mask_path", "zones_mask_path", "sha256", "split"):
         assert column in predictions.columns  # for the analytics joins
 
-    confusion = read_confusion(run)
+    confusion = run.read_confusion()
     assert list(confusion.columns) == names and list(confusion.index) == names
     assert confusion.to_numpy().sum() == n
     assert np.trace(confusion.to_numpy()) == predictions["correct"].sum()
     assert (confusion.sum(axis=1).to_numpy() == [m["support"] for m in metrics["per_class"].values()]).all()
 
-    maps = read_attention_maps(run)
+    maps = run.read_attention_maps()
     assert maps.dtype == np.float16 and maps.shape == (n, 8, 8)
     np.testing.assert_allclose(maps.astype(np.float64).sum(axis=(1, 2)), 1.0, atol=5e-3)
     stats_peak = np.unravel_index(maps.reshape(n, -1).astype(np.float32).argmax(axis=1), (8, 8))
     assert (predictions["attention_peak_row"].to_numpy() == stats_peak[0]).mean() > 0.9  # float16 ties aside
     assert np.all(predictions["attention_entropy"] <= np.log(64) + 1e-6)
-    assert read_embeddings(run).shape == (n, 512)
+    assert run.read_embeddings().shape == (n, 512)
 
-    sums = read_attention_sums(run)
+    sums = run.read_attention_sums()
     assert list(sums["class_names"]) == names
     true_index = predictions["brand"].map(names.index).to_numpy()
     pred_index = predictions["predicted"].map(names.index).to_numpy()

@@ -12,7 +12,6 @@ from PIL import Image
 from core.images import load_rgb
 from model.__main__ import main
 from model.predict import load_analyser
-from model.runs import read_predictions
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def analyser(evaluated_run):
 
 @pytest.mark.slow
 def test_analyser_agrees_with_the_evaluation(analyser, evaluated_run):
-    predictions = read_predictions(evaluated_run.run)
+    predictions = evaluated_run.run.read_predictions()
     photos = predictions["path"].iloc[:3].tolist()
     results = analyser.analyse_batch([load_rgb(p) for p in photos])
     columns = [f"prob_{name}" for name in analyser.class_names]
@@ -37,7 +36,7 @@ def test_analyser_agrees_with_the_evaluation(analyser, evaluated_run):
 
 @pytest.mark.slow
 def test_overlay_keeps_the_photo_size_and_blends_by_opacity(analyser, evaluated_run):
-    photo = load_rgb(read_predictions(evaluated_run.run)["path"].iloc[0])
+    photo = load_rgb(evaluated_run.run.read_predictions()["path"].iloc[0])
     result = analyser.analyse(photo)
     assert analyser.overlay(photo, result, opacity=0.4).size == photo.size  # 72×96, not the model's 64×64
     np.testing.assert_array_equal(np.asarray(analyser.overlay(photo, result, opacity=0.0)), np.asarray(photo))
@@ -49,7 +48,7 @@ def test_overlay_keeps_the_photo_size_and_blends_by_opacity(analyser, evaluated_
 
 @pytest.mark.slow
 def test_cli_predict_prints_ranked_probabilities_and_writes_the_overlay(evaluated_run, tmp_path, capsys):
-    photo = read_predictions(evaluated_run.run)["path"].iloc[0]
+    photo = evaluated_run.run.read_predictions()["path"].iloc[0]
     overlay = tmp_path / "overlay.png"
     run_args = ["--workspace", str(evaluated_run.settings.paths.root), "predict", photo, "--run", "shapes-raw"]
     assert main([*run_args, "--overlay", str(overlay), "--opacity", "0.6"]) == 0

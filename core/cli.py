@@ -1,0 +1,53 @@
+"""Command-line options generated from the settings dataclasses, so each setting is declared once (core.config).
+
+    add_settings_options(parser, settings.model)      # one option per field: --image-size, --seed, ...
+    settings.model = settings_from_options(args, settings.model)
+
+A field's type comes from its default (bool gives --flag/--no-flag); its help, choices and option name
+from `core.config.setting`'s metadata. Options default to None, so only what the user typed overrides
+the settings object (whose values the help text shows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+
+def _dest(instance, name: str) -> str:
+    return f"{type(instance).__name__}.{name}"
+
+
+def option_name(field: dataclasses.Field) -> str:
+    return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+
+
+def cli_fields(instance) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(instance) if f.metadata.get("cli", True)]
+
+
+def add_settings_options(parser: argparse.ArgumentParser, instance) -> argparse.ArgumentParser:
+    """One option per command-line field of the settings dataclass `instance`, its value the default shown."""
+    group = parser.add_argument_group(f"{type(instance).__name__} (core/config.py)")
+    for field in cli_fields(instance):
+        default = getattr(instance, field.name)
+        kwargs = {"dest": _dest(instance, field.name), "default": None,
+                  "help": f"{field.metadata.get('help') or field.name.replace('_', ' ')} (default: {default})"}
+        if isinstance(default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif isinstance(default, tuple):
+            kwargs.update(type=lambda text: tuple(part.strip() for part in text.split(",") if part.strip()),
+                          metavar="A,B,...")
+        else:
+            kwargs["type"] = type(default)
+            if field.metadata.get("choices"):
+                kwargs["choices"] = field.metadata["choices"]
+        group.add_argument(option_name(field), **kwargs)
+    return parser
+
+
+def settings_from_options(args: argparse.Namespace, instance):
+    """`instance` with every option the user gave applied."""
+    given = {f.name: value for f in cli_fields(instance)
+             if (value := getattr(args, _dest(instance, f.name), None)) is not None}
+    return dataclasses.replace(instance, **given)
