@@ -31,11 +31,11 @@ QUICK = Sizes(repeats=2)
 
 def demo_runs_evaluated(settings) -> list[str]:
     """Names of the demo's raw and nobg runs that are evaluated (what every page reads)."""
-    from core.config import PIPELINE_PROFILES
+    from core.config import profile_settings
     from core.contract import resolve_run
     from pipeline.demo import run_names
 
-    names = run_names(PIPELINE_PROFILES["demo"])
+    names = run_names(profile_settings("demo", settings).pipeline.dataset)
     runs = [resolve_run(names[variant], settings, must_exist=False) for variant in ("raw", "nobg")]
     return [run.name for run in runs if run.is_evaluated()]
 

@@ -45,10 +45,10 @@ FULL = Sizes(cold=True, warm_repeats=3)
 QUICK = Sizes(cold=False, warm_repeats=1)
 
 
-def demo_profile():
-    from core.config import PIPELINE_PROFILES
+def demo_settings(settings):
+    from core.config import profile_settings
 
-    return PIPELINE_PROFILES["demo"]
+    return profile_settings("demo", settings)
 
 
 def pending_steps(settings) -> list[str]:
@@ -56,8 +56,9 @@ def pending_steps(settings) -> list[str]:
     from pipeline.demo import fingerprint, load_stamps, plan
 
     stamps = load_stamps(settings)
-    return [step.name for step in plan(demo_profile(), settings)
-            if not (step.artifact(settings).exists() and stamps.get(step.name) == fingerprint(step.parameters))]
+    return [step.name for step in plan(demo_settings(settings))
+            if not (step.artifact(settings).exists()
+                    and stamps.get(str(step.artifact(settings))) == fingerprint(step.parameters))]
 
 
 def fresh_workspace(settings, root: Path) -> Path:

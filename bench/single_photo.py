@@ -38,11 +38,11 @@ QUICK = Sizes(warmup=1, repeats=3)
 
 def demo_runs(settings) -> dict[str, object]:
     """{"raw": RunFolder, "nobg": RunFolder} of the demo's two runs where they are trained."""
-    from core.config import PIPELINE_PROFILES
+    from core.config import profile_settings
     from core.contract import resolve_run
     from pipeline.demo import run_names
 
-    names = run_names(PIPELINE_PROFILES["demo"])
+    names = run_names(profile_settings("demo", settings).pipeline.dataset)
     runs = {variant: resolve_run(names[variant], settings, must_exist=False) for variant in ("raw", "nobg")}
     return {variant: run for variant, run in runs.items() if run.is_trained()}
 

@@ -78,7 +78,7 @@ def amortised_speedup(measured: dict, epochs: int) -> float:
 
 def run(settings, quick: bool = False) -> dict:
     from bench.model_throughput import benchmark
-    from core.config import PIPELINE_PROFILES
+    from core.config import PROFILES, profile_settings
 
     sizes = QUICK if quick else FULL
     measured = benchmark(images=sizes.images, image_size=sizes.image_size, batch_size=sizes.batch_size,
@@ -95,9 +95,9 @@ def run(settings, quick: bool = False) -> dict:
         "device": device_label(),
         "feature_cache_fill_img_per_s": measured["feature_cache_images_per_second"],
         "forward_img_per_s": measured["forward_images_per_second"],
-        "amortised_speedup": {f"{name} profile, {profile.epochs} epochs": round(amortised_speedup(measured,
-                                                                                                  profile.epochs), 2)
-                              for name, profile in PIPELINE_PROFILES.items()},
+        "amortised_speedup": {f"{name} profile, {epochs} epochs": round(amortised_speedup(measured, epochs), 2)
+                              for name in PROFILES
+                              for epochs in [profile_settings(name, settings).model.epochs]},
         "flop_bound": flop_bound(sizes.image_size, settings),
         "measured_by": "bench.model_throughput.benchmark",
         "details": measured,

@@ -202,7 +202,7 @@ class DemoSettings:
     first_year: int = 2015
     last_year: int = 2020
     seed: int = 42
-    workers: int = 1
+    workers: int = 2  # processes drawing photos: this machine's two cores
 
 
 @dataclass(frozen=True)
@@ -247,36 +247,20 @@ class AttentionSettings:
 
 
 @dataclass(frozen=True)
-class PipelineProfile:
-    """One end-to-end demo configuration for `make demo` / `make run` (`python -m pipeline demo`)."""
+class PipelineSettings:
+    """The demo pipeline (`make run`, `python -m pipeline demo`): which dataset it builds and what it adds."""
 
-    name: str
-    dataset: str  # dataset name; runs are <dataset>-raw, <dataset>-nobg, <dataset>-ensemble
-    per_house: int
-    photo_width: int
-    photo_height: int
-    image_size: int  # model input side
-    epochs: int
-    batch_size: int
-    background_informativeness: float = 0.7
-    seasonal_drift: float = 0.3
-    houses: int = 6
+    dataset: str = "demo"  # dataset name; runs are <dataset>-raw, <dataset>-nobg, <dataset>-ensemble
     collection_split_run: bool = True  # also train raw on a by-collection split, for the distinctiveness index
     analysis_max_images: int = 0  # Grad-CAM / background reliance on a brand-stratified sample; 0 = every test photo
-    seed: int = 42
 
 
+# Named overrides of `Settings` for `make run PROFILE=...`: section -> field -> value; the rest are the defaults.
 # "demo" fits `make run` in the 10-minute budget on 2 CPU cores; "thesis" is chapter 3's settings.
-PIPELINE_PROFILES = {
-    "demo": PipelineProfile(
-        name="demo", dataset="demo", per_house=100, photo_width=192, photo_height=288,
-        image_size=96, epochs=20, batch_size=64,  # docs/MODEL.md "Demo size": 96 px beat 128 px at this scale
-        analysis_max_images=60,
-    ),
-    "thesis": PipelineProfile(
-        name="thesis", dataset="demo-thesis", per_house=170, photo_width=480, photo_height=720,
-        image_size=224, epochs=100, batch_size=64,
-    ),
+PROFILES: dict[str, dict[str, dict]] = {
+    # docs/MODEL.md "Demo size": 96 px beat 128 px at this scale
+    "demo": {"model": {"image_size": 96, "epochs": 20}, "pipeline": {"analysis_max_images": 60}},
+    "thesis": {"demo": {"per_house": 170, "width": 480, "height": 720}, "pipeline": {"dataset": "demo-thesis"}},
 }
 
 
@@ -290,9 +274,25 @@ class Settings:
     demo: DemoSettings = field(default_factory=DemoSettings)
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     attention: AttentionSettings = field(default_factory=AttentionSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    def with_overrides(self, overrides: dict[str, dict]) -> Settings:
+        """These settings with `{section: {field: value}}` applied (a profile, or a test's tweaks)."""
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(self)} - {"paths"})
+        if unknown:
+            raise ValueError(f"unknown settings section(s): {', '.join(unknown)}")
+        return self.replace(**{section: dataclasses.replace(getattr(self, section), **values)
+                               for section, values in overrides.items()})
+
+
+def profile_settings(name: str, settings: Settings | None = None) -> Settings:
+    """The settings of a named profile (`PROFILES`)."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; expected one of: {', '.join(sorted(PROFILES))}")
+    return (settings or get_settings()).with_overrides(PROFILES[name])
 
 
 def workspace_root(environ: dict | None = None) -> Path:

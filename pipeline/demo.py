@@ -2,10 +2,11 @@
 
     python -m pipeline demo [--profile demo|thesis] [--background-informativeness P] [--dataset NAME]
 
-Each step calls the stage's own command line (the same code a user runs by hand) and is skipped
-when its artifact exists and was made with the same parameters, so a second `make run` only
-checks a few files and starts the dashboard. A killed build resumes: every stage resumes by itself.
-This module imports no TensorFlow until a step actually has work to do.
+Each step calls the stage's own function with the settings object (a profile is a named override of
+`core.config.Settings`), and is skipped when its artifact exists and was made with the same settings,
+so a second `make run` only checks a few files and starts the dashboard. A killed build resumes:
+every stage resumes by itself. Stage modules are imported when a step has work to do, so an
+up-to-date check never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,147 +15,177 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import PIPELINE_PROFILES, PipelineProfile, Settings, get_settings
+from core.config import PROFILES, Settings, profile_settings
+from core.contract import RUNWAY_CSV_FILE, ContractError, DatasetFolder, RunFolder
 from core.fileio import write_json_atomic
 
 STAMP_FILE = ".pipeline-stamps.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Step:
     name: str
     artifact: Callable[[Settings], Path]  # the file whose presence means the step is done
-    command: Callable[[], int]  # runs the step; returns an exit code
+    command: Callable[[], object]  # runs the step; a non-zero int is a failed exit code
     parameters: dict  # what the artifact depends on; a change reruns the step
     # what to run instead when the step was completed before with other parameters (None: `command`)
-    command_after_change: Callable[[], int] | None = None
+    command_after_change: Callable[[], object] | None = None
 
 
-def _data_cli(argv: list[str]) -> int:
-    from data.__main__ import main
-
-    return main(argv)
+# --------------------------------------------------------------------------- the stages, called as functions
 
 
-def _model_cli(argv: list[str]) -> int:
-    from model.__main__ import main
+def provision_assets(settings: Settings) -> int:
+    from model.assets import StepLog, check, provision
 
-    return main(argv)
-
-
-def _analysis_cli(argv: list[str]) -> int:
-    from analysis.__main__ import main
-
-    return main(argv)
+    provision(settings, StepLog())
+    problems = check(settings)
+    for problem in problems:
+        log.error(problem)
+    return 1 if problems else 0
 
 
-def _assets_cli(argv: list[str]) -> int:
-    from model.assets import main
+def generate_demo(settings: Settings, out: Path) -> None:
+    from data.demo.generate import DemoParams, generate
 
-    return main(argv)
+    params = DemoParams.from_settings(settings.demo).validate()
+    generate(params, out, workers=settings.demo.workers, overwrite=True, progress=False)
 
 
-def run_names(profile: PipelineProfile) -> dict[str, str]:
-    base = profile.dataset
+def prepare_dataset(csv: Path, images: Path, name: str, split: str, settings: Settings) -> None:
+    from data.prepare import PrepareOptions
+    from data.prepare import prepare_dataset as prepare
+
+    prepare(PrepareOptions(csv=csv, images_root=images, name=name, top_n=settings.demo.houses, split=split,
+                           progress=False), settings)
+
+
+def remove_backgrounds(dataset: DatasetFolder, settings: Settings) -> None:
+    from data.background import BackgroundOptions
+    from data.background import remove_backgrounds as remove
+
+    summary = remove(BackgroundOptions(dataset=dataset.root, progress=False), settings).summary
+    if summary["failed"] and not summary["images"]:  # nothing to train the nobg model on
+        raise ContractError(f"background removal failed for every photo of {dataset.root}; "
+                            f"`python -m data remove-background --dataset {dataset.root}` lists why")
+
+
+def train(variant: str, dataset: DatasetFolder, run: str, settings: Settings, restart: bool = False) -> None:
+    from model.training import TrainRequest
+    from model.training import train as train_run
+
+    train_run(TrainRequest(variant=variant, data=str(dataset.root), run=run, restart=restart), settings,
+              progress=False)
+
+
+def evaluate(run: str, settings: Settings) -> None:
+    from model.evaluation import evaluate as evaluate_run
+
+    evaluate_run(run, settings, progress=False)
+
+
+def analyse(run: str, settings: Settings) -> None:
+    from analysis.attention.analyse import AnalysisOptions
+    from analysis.attention.analyse import analyse as analyse_run
+
+    analyse_run(AnalysisOptions(run=run, max_images=settings.pipeline.analysis_max_images or None, progress=False),
+                settings)
+
+
+def build_ensemble_run(raw: str, nobg: str, name: str, settings: Settings) -> None:
+    from model.ensemble import ensemble_command
+
+    ensemble_command(argparse.Namespace(raw=raw, nobg=nobg, name=name, learn_weight=True), settings)
+
+
+def distinctiveness_index(run: str, collection_run: str | None, settings: Settings) -> None:
+    from analysis.brand.cli import COMMANDS
+
+    COMMANDS["index"](argparse.Namespace(run=run, collection_run=collection_run), settings)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def run_names(dataset: str) -> dict[str, str]:
     return {
-        "raw": f"{base}-raw",
-        "nobg": f"{base}-nobg",
-        "ensemble": f"{base}-ensemble",
-        "collection_dataset": f"{base}-collection",
-        "collection_raw": f"{base}-collection-raw",
+        "raw": f"{dataset}-raw",
+        "nobg": f"{dataset}-nobg",
+        "ensemble": f"{dataset}-ensemble",
+        "collection_dataset": f"{dataset}-collection",
+        "collection_raw": f"{dataset}-collection-raw",
     }
 
 
-def plan(profile: PipelineProfile, settings: Settings) -> list[Step]:
-    """The ordered steps for a profile."""
-    paths = settings.paths
-    names = run_names(profile)
-    # the default dataset's photos live in <workspace>/demo; another dataset name gets its own folder
-    demo_dir = paths.demo if profile.dataset == "demo" else paths.root / profile.dataset
-    houses = str(profile.houses)
-    dataset_dir = paths.datasets / profile.dataset
-    demo_args = [
-        "demo", "--houses", houses, "--per-house", str(profile.per_house), "--size", f"{profile.photo_width}x{profile.photo_height}",
-        "--background-informativeness", str(profile.background_informativeness),
-        "--seasonal-drift", str(profile.seasonal_drift), "--seed", str(profile.seed), "--out", str(demo_dir),
-        "--overwrite", "--workers", "2",
-    ]
-    train_args = ["--epochs", str(profile.epochs), "--batch-size", str(profile.batch_size),
-                  "--image-size", str(profile.image_size), "--seed", str(profile.seed), "--quiet"]
-    run_dir = paths.run_dir
+def demo_folder(settings: Settings) -> Path:
+    """The default dataset's photos live in <workspace>/demo; another dataset name gets its own folder."""
+    dataset = settings.pipeline.dataset
+    return settings.paths.demo if dataset == "demo" else settings.paths.root / dataset
 
-    def train_step(variant: str, run: str, data: str, depends: dict) -> Step:
-        argv = ["train", "--variant", variant, "--data", data, "--run", run, *train_args]
-        return Step(
-            f"train {run}", lambda s: run_dir(run) / "model.keras", lambda: _model_cli(argv),
-            {**depends, "train": train_args},
-            # `train` refuses to resume a run made with other settings: a changed profile starts it over
-            command_after_change=lambda: _model_cli([*argv, "--restart"]),
-        )
 
-    def evaluate_step(run: str, depends: dict) -> Step:
-        return Step(f"evaluate {run}", lambda s: run_dir(run) / "metrics.json",
-                    lambda: _model_cli(["evaluate", "--run", run, "--quiet"]), depends)
+def plan(settings: Settings) -> list[Step]:
+    """The ordered steps that build `settings.pipeline.dataset` with these settings."""
+    names = run_names(settings.pipeline.dataset)
+    demo_dir = demo_folder(settings)
+    runway_csv = demo_dir / RUNWAY_CSV_FILE
+    dataset = DatasetFolder(settings.paths.datasets / settings.pipeline.dataset)
+    run = lambda name: RunFolder(settings.paths.run_dir(name))  # noqa: E731 - a short alias keeps the table readable
 
-    def analysis_step(run: str, depends: dict) -> Step:
-        return Step(f"attention analytics {run}", lambda s: run_dir(run) / "attention" / "per_image.csv",
-                    lambda: _analysis_cli(["attention", *analysis_args(run)]), {**depends, "analysis": analysis_args(run)})
+    generated = {"demo": dataclasses.asdict(settings.demo)}
+    prepared = {**generated, "data": dataclasses.asdict(settings.data)}
+    trained = {**prepared, "model": dataclasses.asdict(settings.model)}
+    analysed = {**trained, "attention": dataclasses.asdict(settings.attention),
+                "max_images": settings.pipeline.analysis_max_images}
+    indexed = {**trained, "analytics": dataclasses.asdict(settings.analytics)}
 
-    def analysis_args(run: str) -> list[str]:
-        limit = ["--max-images", str(profile.analysis_max_images)] if profile.analysis_max_images else []
-        return ["--run", run, "--quiet", *limit]
+    def prepare_step(folder: DatasetFolder, split: str) -> Step:
+        return Step(f"prepare dataset ({split} split)", lambda s: folder.manifest,
+                    lambda: prepare_dataset(runway_csv, demo_dir, folder.name, split, settings), prepared)
 
-    generated = {"demo": demo_args}
-    prepared = {**generated, "prepare": profile.seed}
+    def train_step(variant: str, name: str, data: DatasetFolder) -> Step:
+        # `train` refuses to resume a run made with other settings: a changed profile starts it over
+        return Step(f"train {name}", lambda s: run(name).model, lambda: train(variant, data, name, settings), trained,
+                    command_after_change=lambda: train(variant, data, name, settings, restart=True))
+
+    def evaluate_step(name: str) -> Step:
+        return Step(f"evaluate {name}", lambda s: run(name).metrics, lambda: evaluate(name, settings), trained)
+
+    def attention_step(name: str) -> Step:
+        return Step(f"attention analytics {name}", lambda s: run(name).attention_per_image,
+                    lambda: analyse(name, settings), analysed)
+
+    def index_step(name: str, collection_run: str | None) -> Step:
+        return Step(f"distinctiveness index {name}", lambda s: run(name).brand_analytics,
+                    lambda: distinctiveness_index(name, collection_run, settings),
+                    {**indexed, "collection_run": collection_run})
+
     steps = [
-        Step("model assets", lambda s: s.paths.vgg16_weights, lambda: _assets_cli([]), {}),
-        Step("generate demo photos", lambda s: demo_dir / "runway.csv", lambda: _data_cli(demo_args), generated),
-        Step(
-            "prepare dataset (random split)", lambda s: dataset_dir / "manifest.csv",
-            lambda: _data_cli(["prepare", "--csv", str(demo_dir / "runway.csv"), "--images", str(demo_dir),
-                               "--name", profile.dataset, "--top", houses, "--seed", str(profile.seed), "--no-progress"]),
-            prepared,
-        ),
-        Step("remove backgrounds (rembg u2netp)", lambda s: dataset_dir / "nobg" / "manifest.csv",
-             lambda: _data_cli(["remove-background", "--dataset", str(dataset_dir)]), prepared),
+        Step("model assets", lambda s: s.paths.vgg16_weights, lambda: provision_assets(settings), {}),
+        Step("generate demo photos", lambda s: runway_csv, lambda: generate_demo(settings, demo_dir), generated),
+        prepare_step(dataset, "random"),
+        Step(f"remove backgrounds (rembg {settings.data.rembg_model})", lambda s: dataset.nobg_manifest,
+             lambda: remove_backgrounds(dataset, settings), prepared),
     ]
-    trained = {**prepared, "train": train_args}
     for variant in ("raw", "nobg"):
-        run = names[variant]
-        steps += [train_step(variant, run, str(dataset_dir), prepared),
-                  evaluate_step(run, trained),
-                  analysis_step(run, trained)]
-    steps.append(Step(
-        "ensemble raw + nobg", lambda s: run_dir(names["ensemble"]) / "metrics.json",
-        lambda: _model_cli(["ensemble", "--raw", names["raw"], "--nobg", names["nobg"], "--name", names["ensemble"],
-                            "--learn-weight"]),
-        trained,
-    ))
-    index_args = ["index", "--run", names["raw"]]
-    if profile.collection_split_run:
-        collection_dir = paths.datasets / names["collection_dataset"]
-        steps += [
-            Step(
-                "prepare dataset (by-collection split)", lambda s: collection_dir / "manifest.csv",
-                lambda: _data_cli(["prepare", "--csv", str(demo_dir / "runway.csv"), "--images",
-                                   str(demo_dir), "--name", names["collection_dataset"], "--top", houses,
-                                   "--split", "collection", "--seed", str(profile.seed), "--no-progress"]),
-                prepared,
-            ),
-            train_step("raw", names["collection_raw"], str(collection_dir), prepared),
-            evaluate_step(names["collection_raw"], trained),
-        ]
-        index_args += ["--collection-run", names["collection_raw"]]
-    for run in (names["raw"], names["nobg"]):
-        args = index_args if run == names["raw"] else ["index", "--run", run]
-        steps.append(Step(f"distinctiveness index {run}", lambda s, run=run: run_dir(run) / "brand_analytics.json",
-                          lambda args=args: _analysis_cli(args), {**trained, "index": args}))
+        steps += [train_step(variant, names[variant], dataset), evaluate_step(names[variant]),
+                  attention_step(names[variant])]
+    steps.append(Step("ensemble raw + nobg", lambda s: run(names["ensemble"]).metrics,
+                      lambda: build_ensemble_run(names["raw"], names["nobg"], names["ensemble"], settings), trained))
+    collection_run = None
+    if settings.pipeline.collection_split_run:
+        collection = DatasetFolder(settings.paths.datasets / names["collection_dataset"])
+        collection_run = names["collection_raw"]
+        steps += [prepare_step(collection, "collection"),
+                  train_step("raw", collection_run, collection), evaluate_step(collection_run)]
+    steps += [index_step(names["raw"], collection_run), index_step(names["nobg"], None)]
     return steps
 
 
@@ -168,6 +199,19 @@ def load_stamps(settings: Settings) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _run_step(step: Step, changed: bool) -> tuple[int, str]:
+    """(exit code, error message) of one step; the stages' own user-facing errors become a message."""
+    from core.images import ImageError
+    from model.assets import AssetError
+
+    try:
+        outcome = (step.command_after_change if changed and step.command_after_change else step.command)()
+    except (ContractError, AssetError, ImageError, OSError, ValueError) as exc:  # TrainError, AnalyticsError: ValueError
+        return 1, str(exc)
+    code = outcome if isinstance(outcome, int) and not isinstance(outcome, bool) else 0
+    return code, ""
 
 
 def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
@@ -184,9 +228,10 @@ def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
         log(f"{prefix} ...")
         step_start = time.perf_counter()
         changed = key in stamps and stamps[key] != stamp  # done before, with other parameters
-        code = (step.command_after_change if changed and step.command_after_change else step.command)()
+        code, message = _run_step(step, changed)
         if code != 0:
-            log(f"{prefix} failed (exit {code}); fix the error above and rerun: finished steps are kept")
+            log(f"{prefix} failed{f': {message}' if message else f' (exit {code})'}; "
+                "fix the error above and rerun: finished steps are kept")
             return code
         stamps[key] = stamp
         write_json_atomic(settings.paths.root / STAMP_FILE, stamps)
@@ -199,22 +244,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="build the demo atelier end to end")
-    demo.add_argument("--profile", choices=sorted(PIPELINE_PROFILES), default="demo")
+    demo.add_argument("--profile", choices=sorted(PROFILES), default="demo")
     demo.add_argument("--background-informativeness", type=float, metavar="P",
                       help="override the profile's venue/house association (0..1)")
     demo.add_argument("--dataset", help="override the dataset (and run) name prefix")
     args = parser.parse_args(argv)
-    profile = PIPELINE_PROFILES[args.profile]
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    overrides: dict[str, dict] = {}
     if args.background_informativeness is not None:
         if not 0.0 <= args.background_informativeness <= 1.0:
             parser.error("--background-informativeness must be between 0 and 1")
-        profile = dataclasses.replace(profile, background_informativeness=args.background_informativeness)
+        overrides["demo"] = {"background_informativeness": args.background_informativeness}
     if args.dataset:
-        profile = dataclasses.replace(profile, dataset=args.dataset)
-    settings = get_settings()
+        overrides["pipeline"] = {"dataset": args.dataset}
+    settings = profile_settings(args.profile).with_overrides(overrides)
     settings.paths.root.mkdir(parents=True, exist_ok=True)
     try:
-        return run_plan(plan(profile, settings), settings)
+        return run_plan(plan(settings), settings)
     except KeyboardInterrupt:
         print("interrupted: rerun `make demo` to resume", file=sys.stderr)
         return 130

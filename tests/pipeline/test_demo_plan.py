@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from core.config import PIPELINE_PROFILES, get_settings
+from core.config import get_settings, profile_settings
 from pipeline.demo import Step, plan, run_plan
 
 
@@ -56,12 +54,11 @@ def test_a_failing_step_stops_the_plan_and_is_not_marked_done(workspace):
 
 
 def test_two_demo_datasets_never_share_an_artifact(workspace):
-    settings = get_settings(workspace)
-    default = PIPELINE_PROFILES["demo"]
-    other = dataclasses.replace(default, dataset="demo-p0", background_informativeness=0.0)
-    artifacts_default = {step.artifact(settings) for step in plan(default, settings)}
-    artifacts_other = {step.artifact(settings) for step in plan(other, settings)}
+    settings = profile_settings("demo", get_settings(workspace))
+    other = settings.with_overrides({"pipeline": {"dataset": "demo-p0"}, "demo": {"background_informativeness": 0.0}})
+    artifacts_default = {step.artifact(settings) for step in plan(settings)}
+    artifacts_other = {step.artifact(settings) for step in plan(other)}
     shared = artifacts_default & artifacts_other
     assert shared == {settings.paths.vgg16_weights}, shared  # only the model assets are common
-    names = [step.name for step in plan(default, settings)]
+    names = [step.name for step in plan(settings)]
     assert names[0] == "model assets" and any(name.startswith("train demo-raw") for name in names)
