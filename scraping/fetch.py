@@ -7,7 +7,8 @@ Every request the scraper makes goes through `Fetcher.get`:
 - timeouts, connection errors, 429 and 5xx are retried with exponential backoff by urllib3's
   `Retry` on the session, and a `Retry-After` header (seconds or an HTTP date) replaces the
   backoff and holds the whole host; one longer than `max_retry_after_seconds` gives up instead;
-  an error while the body is streamed is reported, not retried (urllib3 retries up to the headers);
+  a timeout or dropped connection while the body is streamed (after urllib3's retries, which end
+  with the headers) is retried by `Fetcher._request` on the same budget and backoff;
 - bodies are read with a byte cap, so a huge or endless response cannot fill the disk or memory.
 """
 
@@ -248,17 +249,33 @@ class Fetcher:
 
     def _request(self, url: str, delay: float, max_bytes: int | None) -> Fetched:
         self.throttle.wait(host_of(url), delay)
-        session = self._session(self._retry(url, delay))
-        try:
-            with session.get(url, timeout=self.settings.timeout_seconds, stream=True) as response:
-                status = response.status_code
-                if 200 <= status < 300:
-                    body = _read_capped(response, url, max_bytes)
-                    return Fetched(url, response.url, status, response.headers.get("Content-Type", ""), body)
-                # Any other status is final; a 429 or 5xx here is the last answer after the retries.
-                raise FetchError(f"http_{status}", url, response.reason or "")
-        except requests.RequestException as exc:
-            raise FetchError(classify_request_error(exc), url, describe_request_error(exc)) from None
+        retry = self._retry(url, delay)
+        while True:
+            try:
+                with self._session(retry).get(url, timeout=self.settings.timeout_seconds, stream=True) as response:
+                    status = response.status_code
+                    if not 200 <= status < 300:
+                        # Any other status is final; a 429 or 5xx here is the last answer after the retries.
+                        raise FetchError(f"http_{status}", url, response.reason or "")
+                    try:
+                        body = _read_capped(response, url, max_bytes)
+                        return Fetched(url, response.url, status, response.headers.get("Content-Type", ""), body)
+                    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                        # urllib3's retries end when the headers arrive, so a body dropped or timed out
+                        # midway is retried here: counted on the same Retry (one budget, one backoff).
+                        retry = _after_body_error(response.raw.retries or retry, url, exc)
+            except requests.RequestException as exc:
+                raise FetchError(classify_request_error(exc), url, describe_request_error(exc)) from None
+            retry.sleep()  # the response is closed: back off through the host throttle, then again
+
+
+def _after_body_error(retry: Retry, url: str, exc: requests.RequestException) -> Retry:
+    """`retry` with this body error counted; `exc` again when no attempt is left."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc  # urllib3's own error
+    try:
+        return retry.increment("GET", url, error=cause)
+    except MaxRetryError:
+        raise exc from None
 
 
 def _read_capped(response: requests.Response, url: str, max_bytes: int | None) -> bytes:

@@ -2,7 +2,8 @@
 
 Pages follow each site's structure as `scraping/sources/*` documents it; photos are small JPEGs
 made with Pillow, each a different colour so their hashes differ. Every route can answer a
-sequence (e.g. 500 then 200), delay its answer (timeouts), and every request is logged.
+sequence (e.g. 500 then 200), delay its answer (timeouts), break off its body midway, and every
+request is logged.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Reply:
     content_type: str = "text/html; charset=utf-8"
     headers: dict = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a slow server, for timeouts)
+    cut_at: int | None = None  # send the headers and only this many body bytes, then drop the connection
+    stall: float = 0.0  # with cut_at: seconds to stall mid-body before dropping (a timeout while reading it)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,11 @@ class FixtureServer:
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    self.wfile.write(reply.body if reply.cut_at is None else reply.body[: reply.cut_at])
+                    if reply.cut_at is not None:
+                        self.wfile.flush()
+                        time.sleep(reply.stall)
+                        self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
                     pass
 

@@ -199,6 +199,33 @@ def test_connection_errors_are_retried(kit):
     assert slept == [0.5, 1.0]
 
 
+@pytest.mark.parametrize(("stall", "reason"), [(0.0, "connection_error"), (1.0, "timeout")])
+def test_a_body_broken_off_after_the_headers_is_retried(server, kit, stall, reason):
+    # Dropped mid-body, or stalled past the read timeout: urllib3's retries are over by then.
+    settings = dataclasses.replace(
+        get_settings().scrape, delay_seconds=0.0, max_retries=2, backoff_seconds=0.5, timeout_seconds=0.3
+    )
+    photo = kit.make_jpeg()
+    broken = kit.Reply(body=photo, content_type="image/jpeg", cut_at=len(photo) // 2, stall=stall)
+    server.route("/look.jpg", broken, kit.Reply(body=photo, content_type="image/jpeg"))
+    slept, fake = fake_time()
+    fetched = Fetcher(settings, **fake).get(server.base_url + "/look.jpg", max_bytes=1_000_000)
+    assert fetched.body == photo and len(server.requested("/look.jpg")) == 2 and slept == [0.5]
+
+    # One budget for both kinds of retry: a 503, then a broken body, exhaust max_retries=1.
+    server.route("/busy.jpg", kit.Reply(503, b"busy"), broken, kit.Reply(body=photo, content_type="image/jpeg"))
+    slept.clear()
+    with pytest.raises(FetchError) as error:
+        Fetcher(dataclasses.replace(settings, max_retries=1), **fake).get(server.base_url + "/busy.jpg")
+    assert error.value.reason == reason and len(server.requested("/busy.jpg")) == 2 and slept == [0.5]
+
+    server.route("/cut.jpg", broken)  # broken every time: max_retries + 1 requests, then the reason
+    slept.clear()
+    with pytest.raises(FetchError) as error:
+        Fetcher(settings, **fake).get(server.base_url + "/cut.jpg")
+    assert error.value.reason == reason and len(server.requested("/cut.jpg")) == 3 and slept == [0.5, 1.0]
+
+
 def test_crawl_delay_raises_the_delay_and_robots_failures_are_conservative(server, kit):
     settings = dataclasses.replace(get_settings().scrape, delay_seconds=0.0, max_retries=0)
     server.route(
