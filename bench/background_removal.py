@@ -113,8 +113,8 @@ def dataset_rates(settings, photos: list[Path], worker_counts: tuple[int, ...], 
 
     def with_workers(count: int):
         def go(bench):
-            summary = remove_backgrounds(BackgroundOptions(dataset="bench", workers=count, progress=False),
-                                         bench).summary
+            workers = bench.with_overrides({"data": {"rembg_workers": count}})
+            summary = remove_backgrounds(BackgroundOptions(dataset="bench", progress=False), workers).summary
             failed[count].append(summary.get("failed", 0))
         return go
 

@@ -22,14 +22,16 @@ def option_name(field: dataclasses.Field) -> str:
     return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
 
 
-def cli_fields(instance) -> list[dataclasses.Field]:
-    return [f for f in dataclasses.fields(instance) if f.metadata.get("cli", True)]
+def cli_fields(instance, command: str | None = None) -> list[dataclasses.Field]:
+    """The fields shown on the command line; with `command`, those of that subcommand (metadata "command")."""
+    return [f for f in dataclasses.fields(instance) if f.metadata.get("cli", True)
+            and (command is None or f.metadata.get("command") in (None, command))]
 
 
-def add_settings_options(parser: argparse.ArgumentParser, instance) -> argparse.ArgumentParser:
+def add_settings_options(parser: argparse.ArgumentParser, instance, command: str | None = None) -> argparse.ArgumentParser:
     """One option per command-line field of the settings dataclass `instance`, its value the default shown."""
     group = parser.add_argument_group(f"{type(instance).__name__} (core/config.py)")
-    for field in cli_fields(instance):
+    for field in cli_fields(instance, command):
         default = getattr(instance, field.name)
         kwargs = {"dest": _dest(instance, field.name), "default": None,
                   "help": f"{field.metadata.get('help') or field.name.replace('_', ' ')} (default: {default})"}
@@ -42,6 +44,8 @@ def add_settings_options(parser: argparse.ArgumentParser, instance) -> argparse.
             kwargs["type"] = type(default)
             if field.metadata.get("choices"):
                 kwargs["choices"] = field.metadata["choices"]
+            else:
+                kwargs["metavar"] = type(default).__name__.upper()  # INT, FLOAT, STR
         group.add_argument(option_name(field), **kwargs)
     return parser
 

@@ -90,12 +90,13 @@ class Paths:
 
 
 def setting(default, help: str, *, choices: tuple | None = None, flag: str | None = None, cli: bool = True,
-            resume: bool = True):
+            resume: bool = True, command: str | None = None):
     """A settings field with what its command-line option needs: `core.cli` turns each field into an option
     (`--field-name`, or `flag` where the documented name differs), so a new field is one line here.
+    `command` names the one subcommand that shows it, where a section serves several (`python -m data`);
     `resume=False` marks what a resumed training run may change (epochs, patience, evaluation batch)."""
     return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "cli": cli,
-                                            "resume": resume})
+                                            "resume": resume, "command": command})
 
 
 @dataclass(frozen=True)
@@ -141,23 +142,30 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class DataSettings:
-    """Dataset preparation defaults (thesis 3.2 and 3.3.1)."""
+    """Dataset preparation defaults (thesis 3.2 and 3.3.1); `command` says which `python -m data` command shows each."""
 
-    brands: tuple[str, ...] = THESIS_BRANDS
-    top_n: int = 6
-    test_fraction: float = 0.2  # 80/20 train/test
-    val_fraction: float = 0.1  # validation slice taken from train
-    split: str = "random"  # or "collection"
-    seed: int = 42
-    rembg_model: str = "u2netp"
+    # Which brands to keep is a request (`prepare --brands` or `--top`); this is the preferred order.
+    brands: tuple[str, ...] = setting(THESIS_BRANDS, "brands in the thesis's confusion-matrix order", cli=False)
+    # `prepare --top N` asks for N explicitly; this is the N used when the thesis six are not all present.
+    top_n: int = setting(6, "brands kept when neither --brands nor --top is given", cli=False)
+    test_fraction: float = setting(0.2, "share of photos in the test split (thesis: 80/20)", command="prepare")
+    val_fraction: float = setting(0.1, "share of the train split kept for validation", command="prepare")
+    split: str = setting("random", "random: stratified by brand; collection: no show in two splits",
+                         choices=("random", "collection"), command="prepare")
+    seed: int = setting(42, "random seed of the split", command="prepare")
+    max_per_brand: int = setting(0, "keep at most N photos per brand; 0 = every photo", command="prepare")
+    check_threads: int = setting(4, "threads hashing and decoding photos (decoding releases the GIL)",
+                                 command="prepare")
+    # u2netp ships with the workspace assets (offline); the others only where rembg can download them.
+    rembg_models: tuple[str, ...] = setting(("u2netp", "u2net", "u2net_human_seg", "isnet-general-use",
+                                             "birefnet-general"), "rembg models offered", cli=False)
+    rembg_model: str = setting("u2netp", "rembg model", command="remove-background", flag="--model",
+                               choices=("u2netp", "u2net", "u2net_human_seg", "isnet-general-use", "birefnet-general"))
     # White: runway photos are shot against mostly light sets and white reads as "no background"
     # for the VGG features; black would be confused with dark garments.
-    background_fill: str = "white"
-    rembg_workers: int = 2
-    # u2netp ships with the workspace assets (offline); the others only where rembg can download them.
-    rembg_models: tuple[str, ...] = ("u2netp", "u2net", "u2net_human_seg", "isnet-general-use", "birefnet-general")
-    max_per_brand: int = 0  # 0: keep every image of a selected brand
-    check_threads: int = 4  # threads hashing and decoding photos in `prepare` (decoding releases the GIL)
+    background_fill: str = setting("white", "white|black|gray|#hex colour behind the cut-out figure",
+                                   command="remove-background", flag="--fill")
+    rembg_workers: int = setting(2, "rembg processes", command="remove-background", flag="--workers")
 
 
 @dataclass(frozen=True)
@@ -189,20 +197,22 @@ class UploadSettings:
 class DemoSettings:
     """Defaults of the demo runway generator (`python -m data demo`, docs/DEMO.md)."""
 
-    houses: int = 6
-    per_house: int = 100
-    width: int = 192  # portrait, like runway photos
-    height: int = 288
-    # Probability that a collection is shown at one of its house's preferred venues (else any venue).
-    background_informativeness: float = 0.7
-    # 0: every year looks alike; 1: each house's palette and pattern scale shift fully over the years.
-    seasonal_drift: float = 0.3
-    # Probability that a look shows each of its house's cues (fabric, cut, headwear, shoes); else a basic one.
-    signature_strength: float = 0.75
-    first_year: int = 2015
-    last_year: int = 2020
-    seed: int = 42
-    workers: int = 2  # processes drawing photos: this machine's two cores
+    houses: int = setting(6, "how many of the six fictional houses")
+    per_house: int = setting(100, "photos per house")
+    width: int = setting(192, "photo width in px (portrait, like runway photos)")
+    height: int = setting(288, "photo height in px")
+    background_informativeness: float = setting(
+        0.7, "probability that a collection is shown at one of its house's preferred venues rather than at a venue "
+             "drawn uniformly from all (0..1)")
+    seasonal_drift: float = setting(
+        0.3, "how far each house's palette and pattern drift from the first to the last year (0 none .. 1 full)")
+    signature_strength: float = setting(
+        0.75, "probability that a look shows each of its house's cues (fabric, cut, headwear, shoes) rather than a "
+              "basic one shared by all houses (0..1)")
+    first_year: int = setting(2015, "first collection year")
+    last_year: int = setting(2020, "last collection year")
+    seed: int = setting(42, "random seed")
+    workers: int = setting(2, "processes drawing photos (this machine's two cores)")
 
 
 @dataclass(frozen=True)

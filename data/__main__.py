@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.config import get_settings
+from core.cli import add_settings_options, settings_from_options
+from core.config import Settings, get_settings
 from core.images import ImageError
 from data import DataError
 
@@ -27,7 +28,6 @@ def _brand_list(values: list[str] | None) -> list[str] | None:
 
 
 def _add_prepare(sub) -> None:
-    data = get_settings().data
     parser = sub.add_parser("prepare", help="runway CSV + photos -> dataset folder (manifest.csv, summary.json)")
     parser.add_argument("--csv", required=True, help="the runway CSV (thesis columns first)")
     parser.add_argument("--images", help="root the CSV's image_path is relative to (default: <csv folder>/images)")
@@ -35,24 +35,15 @@ def _add_prepare(sub) -> None:
     brands = parser.add_mutually_exclusive_group()
     brands.add_argument("--brands", nargs="+", metavar="BRAND", help="brands to keep (any spelling)")
     brands.add_argument("--top", type=int, metavar="N", help="keep the N brands with most images")
-    parser.add_argument("--split", choices=("random", "collection"), default=data.split, help="default: %(default)s")
-    parser.add_argument("--seed", type=int, default=data.seed, help="default: %(default)s")
-    parser.add_argument("--max-per-brand", type=int, default=data.max_per_brand, help="0: no cap (default)")
-    parser.add_argument("--test-fraction", type=float, default=data.test_fraction, help="default: %(default)s")
-    parser.add_argument("--val-fraction", type=float, default=data.val_fraction, help="of train; default: %(default)s")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_settings_options(parser, get_settings().data, command="prepare")
 
 
 def _add_remove_background(sub) -> None:
-    data = get_settings().data
     parser = sub.add_parser("remove-background", help="rembg over a dataset -> nobg/ photos, masks, manifest")
     parser.add_argument("--dataset", required=True, help="dataset folder, or its name under workspace/datasets")
-    parser.add_argument("--model", choices=data.rembg_models, default=data.rembg_model, help="default: %(default)s")
-    parser.add_argument(
-        "--fill", default=data.background_fill, help="white|black|gray|#hex background colour (default: %(default)s)"
-    )
-    parser.add_argument("--workers", type=int, default=data.rembg_workers, help="processes (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_settings_options(parser, get_settings().data, command="remove-background")
 
 
 def _add_demo(sub, wanted: bool):
@@ -88,24 +79,12 @@ def _print_list(title: str, lines: list[str]) -> None:
         print(f"  ... and {len(lines) - MAX_LISTED} more (see summary.json)")
 
 
-def run_prepare(args) -> int:
+def run_prepare(args, settings: Settings) -> int:
     from data.prepare import PrepareOptions, prepare_dataset
 
-    result = prepare_dataset(
-        PrepareOptions(
-            csv=args.csv,
-            images_root=args.images,
-            name=args.name,
-            brands=_brand_list(args.brands),
-            top_n=args.top,
-            split=args.split,
-            seed=args.seed,
-            max_per_brand=args.max_per_brand,
-            test_fraction=args.test_fraction,
-            val_fraction=args.val_fraction,
-            progress=not args.no_progress,
-        )
-    )
+    options = PrepareOptions(csv=args.csv, images_root=args.images, name=args.name, brands=_brand_list(args.brands),
+                             top_n=args.top, progress=not args.no_progress)
+    result = prepare_dataset(options, settings)
     s = result.summary
     per_split = ", ".join(f"{split} {sum(s['counts'][split].values())}" for split in ("train", "val", "test"))
     print(f"dataset {s['name']!r} in {result.dataset_dir}")
@@ -118,18 +97,10 @@ def run_prepare(args) -> int:
     return 0
 
 
-def run_remove_background(args) -> int:
+def run_remove_background(args, settings: Settings) -> int:
     from data.background import BackgroundOptions, remove_backgrounds
 
-    result = remove_backgrounds(
-        BackgroundOptions(
-            dataset=args.dataset,
-            model=args.model,
-            fill=args.fill,
-            workers=args.workers,
-            progress=not args.no_progress,
-        )
-    )
+    result = remove_backgrounds(BackgroundOptions(dataset=args.dataset, progress=not args.no_progress), settings)
     s = result.summary
     rate = f"{s['seconds_per_image']:.3f} s/image" if s["seconds_per_image"] else "no model work"
     print(
@@ -151,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser, demo = build_parser(argv)
     args = parser.parse_args(argv)
     try:
+        settings = get_settings()
+        settings = settings.replace(data=settings_from_options(args, settings.data))
         if args.command == "prepare":
-            return run_prepare(args)
+            return run_prepare(args, settings)
         if args.command == "remove-background":
-            return run_remove_background(args)
+            return run_remove_background(args, settings)
         if isinstance(demo, str):
             raise DataError(demo)
         return int(demo.run(args) or 0)

@@ -213,10 +213,8 @@ def _run_in_worker(task: Task) -> TaskResult:
 @dataclass
 class BackgroundOptions:
     dataset: str | Path
-    model: str | None = None
-    fill: str | None = None
-    workers: int | None = None
     progress: bool = True
+    # Model, fill and workers are `Settings.data`.
 
 
 @dataclass
@@ -290,17 +288,15 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
     settings = settings or get_settings()
     defaults = settings.data
     dataset = resolve_dataset(options.dataset, settings)
-    model = options.model or defaults.rembg_model
-    fill_name = options.fill or defaults.background_fill
+    model, fill_name, workers = defaults.rembg_model, defaults.background_fill, defaults.rembg_workers
     fill = parse_fill(fill_name)
-    workers = defaults.rembg_workers if options.workers is None else options.workers
     if workers < 1:
         raise DataError(f"--workers must be at least 1, got {workers}")
-    folder = DatasetFolder(dataset)
-    manifest = read_manifest_table(folder.manifest, MANIFEST_COLUMNS)
+    dataset_folder = DatasetFolder(dataset)
+    manifest = read_manifest_table(dataset_folder.manifest, MANIFEST_COLUMNS)
     ensure_model(model, settings)  # in this process, once: workers never race to download
 
-    nobg_dir = folder.nobg_dir
+    nobg_dir = dataset_folder.nobg_dir
     cache_dir = settings.paths.rembg_cache / model
     state_path = nobg_dir / RUN_STATE_FILE
     if _stale(state_path, model, fill):
@@ -341,13 +337,13 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
     nobg = manifest.assign(original_path=manifest["path"], path=out_images, rembg_mask_path=out_masks)
     nobg["figure_mask_path"] = nobg["figure_mask_path"].where(nobg["figure_mask_path"] != "", nobg["rembg_mask_path"])
     nobg = sort_manifest(nobg[ok])
-    write_manifest(folder.nobg_manifest, nobg, NOBG_COLUMNS)
+    write_manifest(dataset_folder.nobg_manifest, nobg, NOBG_COLUMNS)
 
     done = [result for result in results if result.status == "done"]
     cached = sum(result.status == "cached" for result in results)
     summary = {
         "dataset": str(dataset),
-        "raw_manifest_sha256": sha256_file(folder.manifest),
+        "raw_manifest_sha256": sha256_file(dataset_folder.manifest),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "fill": fill_name,

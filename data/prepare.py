@@ -41,14 +41,10 @@ class PrepareOptions:
     csv: Path
     images_root: Path | None = None  # default: see default_images_root
     name: str | None = None  # default: see manifest.default_dataset_name
-    brands: Sequence[str] | None = None
-    top_n: int | None = None
-    split: str | None = None
-    seed: int | None = None
-    max_per_brand: int | None = None
-    test_fraction: float | None = None
-    val_fraction: float | None = None
+    brands: Sequence[str] | None = None  # keep these brands (any spelling) ...
+    top_n: int | None = None  # ... or the N with most photos; neither: the thesis six if present, else DataSettings.top_n
     progress: bool = True
+    # How to split, cap and seed is `Settings.data`.
 
 
 @dataclass
@@ -258,11 +254,8 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     csv_path = Path(options.csv).expanduser().resolve()
     name = options.name or default_dataset_name(csv_path)
     out_dir = dataset_dir(name, settings)
-    split_method = options.split or defaults.split
-    seed = defaults.seed if options.seed is None else options.seed
-    test_fraction = defaults.test_fraction if options.test_fraction is None else options.test_fraction
-    val_fraction = defaults.val_fraction if options.val_fraction is None else options.val_fraction
-    cap = defaults.max_per_brand if options.max_per_brand is None else options.max_per_brand
+    split_method, seed, cap = defaults.split, defaults.seed, defaults.max_per_brand
+    test_fraction, val_fraction = defaults.test_fraction, defaults.val_fraction
     if cap < 0:
         raise DataError(f"--max-per-brand must be 0 (no cap) or more, got {cap}")
 

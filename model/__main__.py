@@ -140,7 +140,7 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summar
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
+    args = _parser(get_settings()).parse_args(argv)
     from analysis.brand import AnalyticsError
     from core.contract import RunError
     from core.images import ImageError

@@ -23,6 +23,11 @@ from data.prepare import PrepareOptions, prepare_dataset
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def data_settings(**changes):
+    """The workspace's settings with these `Settings.data` fields changed."""
+    return get_settings().with_overrides({"data": changes})
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / (a | b).sum())
 
@@ -48,8 +53,8 @@ def test_remove_background_on_one_photo(rembg_workspace, make_figure):
 @pytest.mark.slow
 def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_workspace, figure_runway_factory):
     csv_path = figure_runway_factory(4, size=(128, 192))
-    raw = prepare_dataset(PrepareOptions(csv=csv_path, val_fraction=0, progress=False))
-    result = remove_backgrounds(BackgroundOptions(dataset="figures", workers=2, progress=False))
+    raw = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(val_fraction=0))
+    result = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(rembg_workers=2))
     summary = result.summary
     assert (summary["done"], summary["failed"], summary["workers"]) == (4, 0, 2), summary["failures"]
     assert summary["seconds_per_image"] > 0 and summary["model"] == "u2netp" and summary["fill"] == "white"
@@ -67,9 +72,9 @@ def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_
         assert photo.mode == "RGB" and photo.getpixel((1, 1)) == (255, 255, 255)
         assert (cache / f"{row.sha256}.png").is_file() and (cache / f"{row.sha256}.mask.png").is_file()
 
-    again = remove_backgrounds(BackgroundOptions(dataset="figures", workers=1, progress=False)).summary
+    again = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(rembg_workers=1)).summary
     assert (again["done"], again["cached"], again["skipped"]) == (0, 0, 4)
-    green = remove_backgrounds(BackgroundOptions(dataset="figures", fill="#00ff00", progress=False))
+    green = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(background_fill="#00ff00"))
     assert (green.summary["done"], green.summary["cached"]) == (0, 4)  # a new fill reuses the cached masks
     assert all(Image.open(p).getpixel((1, 1)) == (0, 255, 0) for p in green.manifest["path"])
 
@@ -77,10 +82,10 @@ def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_
 @pytest.mark.slow
 def test_odd_photos_are_converted_and_failures_reported(rembg_workspace, odd_runway_factory):
     csv_path, images, odd = odd_runway_factory(per_collection=1)
-    raw = prepare_dataset(PrepareOptions(csv=csv_path, name="odd", val_fraction=0, progress=False)).manifest
+    raw = prepare_dataset(PrepareOptions(csv=csv_path, name="odd", progress=False), data_settings(val_fraction=0)).manifest
     assert len(raw) == 4 + 6
     Image.new("RGB", (32, 48), (1, 2, 3)).save(images / "chanel/2015/000.jpg")  # changed after `prepare`
-    result = remove_backgrounds(BackgroundOptions(dataset="odd", workers=1, progress=False))
+    result = remove_backgrounds(BackgroundOptions(dataset="odd", progress=False), data_settings(rembg_workers=1))
     summary = result.summary
     assert (summary["done"], summary["failed"]) == (9, 1)
     assert summary["failures"][0]["image_path"] == "chanel/2015/000.jpg"
@@ -123,7 +128,7 @@ def test_a_killed_run_resumes(rembg_workspace, figure_runway_factory):
     assert 1 <= before < count, "the run was not caught part-way"
     assert not (nobg / "manifest.csv").exists()
 
-    summary = remove_backgrounds(BackgroundOptions(dataset="resume", workers=1, progress=False)).summary
+    summary = remove_backgrounds(BackgroundOptions(dataset="resume", progress=False), data_settings(rembg_workers=1)).summary
     assert summary["images"] == count and summary["failed"] == 0
     assert summary["skipped"] + summary["cached"] >= before
     assert summary["done"] == count - summary["skipped"] - summary["cached"]

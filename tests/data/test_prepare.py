@@ -18,6 +18,11 @@ from data.manifest import default_dataset_name
 from data.prepare import PrepareOptions, collection_id, prepare_dataset, season_and_year
 
 
+def data_settings(**changes):
+    """The workspace's settings with these `Settings.data` fields changed."""
+    return get_settings().with_overrides({"data": changes})
+
+
 def _csv_rows(csv_path: Path) -> list[dict]:
     return pd.read_csv(csv_path, dtype=str, keep_default_na=False).to_dict("records")
 
@@ -97,18 +102,18 @@ def test_exact_duplicates_are_removed_and_counted(workspace, runway_factory):
 
 def test_same_seed_same_manifest_whatever_the_row_order(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (3, 7), "Versace": (3, 7), "Prada": (3, 7)})
-    first = prepare_dataset(PrepareOptions(csv=csv_path, name="a", seed=3, progress=False)).dataset_dir
+    first = prepare_dataset(PrepareOptions(csv=csv_path, name="a", progress=False), data_settings(seed=3)).dataset_dir
     rows = _csv_rows(csv_path)
     _rewrite(csv_path, list(reversed(rows)))
-    second = prepare_dataset(PrepareOptions(csv=csv_path, name="b", seed=3, progress=False)).dataset_dir
+    second = prepare_dataset(PrepareOptions(csv=csv_path, name="b", progress=False), data_settings(seed=3)).dataset_dir
     assert (first / "manifest.csv").read_bytes() == (second / "manifest.csv").read_bytes()
-    other = prepare_dataset(PrepareOptions(csv=csv_path, name="c", seed=4, progress=False)).dataset_dir
+    other = prepare_dataset(PrepareOptions(csv=csv_path, name="c", progress=False), data_settings(seed=4)).dataset_dir
     assert (first / "manifest.csv").read_bytes() != (other / "manifest.csv").read_bytes()
 
 
 def test_collection_split_and_cap(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (5, 6), "Versace": (4, 6), "Prada": (2, 6)})
-    result = prepare_dataset(PrepareOptions(csv=csv_path, split="collection", max_per_brand=20, progress=False))
+    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(split="collection", max_per_brand=20))
     manifest, summary = result.manifest, result.summary
     assert summary["split"] == "collection" and summary["shared_collections"] == []
     assert manifest.groupby("collection")["split"].nunique().max() == 1
@@ -185,7 +190,7 @@ def test_cli_prepare_and_its_errors(workspace, runway_factory, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     with pytest.raises(DataError):
-        prepare_dataset(PrepareOptions(csv=csv_path, max_per_brand=-1, progress=False))
+        prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(max_per_brand=-1))
 
 
 def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):
@@ -207,7 +212,7 @@ def test_a_changed_manifest_flags_the_nobg_folder(workspace, runway_factory):
     (first.dataset_dir / "nobg" / "manifest.csv").write_text("path\n")
     same = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary["notes"]
     assert not any("nobg/" in note for note in same)
-    other = prepare_dataset(PrepareOptions(csv=csv_path, seed=5, progress=False)).summary["notes"]
+    other = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(seed=5)).summary["notes"]
     assert any("rerun `python -m data remove-background`" in note for note in other)
 
 
