@@ -9,26 +9,35 @@ row, the attention heat maps (attention/sums.npz), the body-zone profile (metric
 `attention.body_zones`), identity over time (when `drift` was run), example photos with their
 attention, and the method notes. The dashboard's Brand page calls `build_report` for its download
 button; this module never imports Streamlit.
+
+The HTML comes from the Jinja template templates/report.html.j2, with autoescaping on: the Python
+side only reads the run (the `read_*` functions and `load_run`) and turns what it read into plain
+values (the `*_context` functions); the template escapes every one of them, so brand, run and file
+names cannot inject markup. Only the Plotly fragments and plotly.js are marked safe.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import html
+import functools
 import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 from PIL import Image
+from plotly.offline import get_plotlyjs
 
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
@@ -39,6 +48,13 @@ from dashboard.figures import brand as figures
 
 REPORTS_DIR = "reports"
 PDF_TIMEOUT_SECONDS = 180
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
+
+# No modebar: the report is read and printed, not explored, and Plotly's toolbar would otherwise be printed
+# over every chart of the PDF. Hover labels and drag-to-zoom still work without it.
+FIGURE_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 
 METHOD_NOTES = (
     ("Model", "VGG16 pretrained on ImageNet with its 13 convolution layers frozen, a spatial attention branch on "
@@ -65,25 +81,8 @@ METHOD_NOTES = (
      "its identity is strong in any broader sense."),
 )
 
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1100px;
-       color: #222; line-height: 1.45; padding: 0 1rem; }
-h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
-.meta { color: #666; } .muted { color: #777; font-size: 0.9rem; }
-.headline { display: flex; gap: 2rem; align-items: baseline; flex-wrap: wrap; }
-.index-value { font-size: 3.2rem; font-weight: 700; color: #d62728; }
-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.92rem; }
-th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-pre.formula { white-space: pre-wrap; background: #f6f6f6; padding: 0.8rem; border-radius: 4px; font-size: 0.88rem; }
-.gallery { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; max-width: 340px; } figure img { max-width: 100%; border: 1px solid #ddd; }
-figure.look { max-width: 420px; } figure.look img { max-width: 49%; }
-figcaption { font-size: 0.85rem; color: #444; }
-.figure { page-break-inside: avoid; break-inside: avoid; }
-dt { font-weight: 600; margin-top: 0.6rem; } dd { margin-left: 0; white-space: pre-wrap; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
-"""
+
+# --------------------------------------------------------------------------- values as the report shows them
 
 
 def png_data_uri(image: Image.Image) -> str:
@@ -92,29 +91,30 @@ def png_data_uri(image: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _esc(value) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _number(value, digits: int = 2) -> str:
+def number_text(value, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:.{digits}f}"
 
 
-class _Figures:
-    """Plotly figures as HTML fragments; plotly.js is inlined with the first one only."""
+def share_text(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
 
-    def __init__(self) -> None:
-        self.count = 0
 
-    def html(self, fig: go.Figure, name: str) -> str:
-        fragment = fig.to_html(
-            full_html=False,
-            include_plotlyjs="inline" if self.count == 0 else False,
-            div_id=f"figure-{name}",
-            config={"displaylogo": False, "responsive": True},
-        )
-        self.count += 1
-        return f'<div class="figure" data-figure="{_esc(name)}">{fragment}</div>'
+def figure_context(fig: go.Figure, name: str) -> dict:
+    """A chart as the template places it; plotly.js itself is embedded once, by the template."""
+    fragment = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"figure-{name}", config=FIGURE_CONFIG)
+    return {"name": name, "html": Markup(fragment)}  # Plotly's own markup; it escapes the data it embeds
+
+
+def heat_image(heat: np.ndarray, log_scale: bool) -> Image.Image:
+    from model.maps import colorize, normalise
+
+    heat = np.asarray(heat, dtype=np.float64)
+    if log_scale:
+        heat = np.log10(np.clip(heat, max(heat.max(), 1e-30) * 1e-6, None))
+    return Image.fromarray(colorize(normalise(heat), "inferno")).resize((256, 256), Image.Resampling.BILINEAR)
+
+
+# --------------------------------------------------------------------------- reading the run
 
 
 def resolve_brand(brand: str, class_names: list[str]) -> str:
@@ -127,62 +127,14 @@ def resolve_brand(brand: str, class_names: list[str]) -> str:
     raise AnalyticsError(f"brand {brand!r} is not one of this run's houses: {', '.join(class_names)}")
 
 
-# --------------------------------------------------------------------------- sections
-
-
-def index_section(run: RunData, brand: str, settings: Settings, figs: _Figures) -> str:
+def read_index(run: RunData, settings: Settings) -> tuple[dict | None, str]:
+    """The run's index section and where it came from; (None, "") when there are no embeddings to compute it."""
     section = current_section(run.directory, "index")
-    origin = "from brand_analytics.json"
-    if section is None:
-        if run.embeddings is None:
-            return "<h2>Distinctiveness index</h2><p>This run has no embeddings.npy, so no index can be computed.</p>"
-        section = distinctiveness.compute_for_run(run, settings)
-        origin = "computed for this report"
-    table = pd.DataFrame(section["brands"])
-    row = table.set_index("brand").loc[brand]
-    parts = [
-        ("Recall", row["recall"], row.get("recall_low"), row.get("recall_high")),
-        ("F1", row["f1"], row.get("f1_low"), row.get("f1_high")),
-        ("Precision", row["precision"], None, None),
-        ("Silhouette (−1…1)", row["silhouette"], row.get("silhouette_low"), row.get("silhouette_high")),
-        ("Margin d/(d+r)", row["margin"], None, None),
-        (f"Distance to nearest centroid ({_esc(row['nearest_brand'])})", row["centroid_distance"], None, None),
-        ("Spread r of its own looks", row["spread"], None, None),
-    ]
-    rows = "".join(
-        f"<tr><td>{label}</td><td>{_number(value, 3)}</td>"
-        f"<td>{'' if low is None else f'{_number(low, 3)}–{_number(high, 3)}'}</td></tr>"
-        for label, value, low, high in parts
-    )
-    confused = row["most_confused_with"]
-    confused_text = (
-        f"Most often mistaken for <b>{_esc(confused)}</b> ({row['confused_share']:.0%} of its test looks)."
-        if isinstance(confused, str) else "Never mistaken for another house on this test set."
-    )
-    out = [
-        "<h2 id='index'>Distinctiveness index</h2>",
-        "<div class='headline'>",
-        f"<div><div class='index-value' id='index-value'>{_number(row['index'], 1)}</div>"
-        f"<div class='muted'>out of 100 · 95% CI {_number(row['index_low'], 1)}–{_number(row['index_high'], 1)}</div></div>",
-        f"<div><p>{confused_text}</p><p class='muted'>{int(row['support'])} test looks · "
-        f"{_esc(section.get('split') or 'unknown')} split · {origin}</p></div>",
-        "</div>",
-        f"<table id='index-parts'><tr><th>part</th><th>value</th><th>95% CI</th></tr>{rows}</table>",
-        figs.html(figures.index_figure(table, highlight=brand), "index"),
-    ]
-    comparison = current_section(run.directory, "split_comparison")
-    if comparison and comparison.get("brands"):
-        frame = pd.DataFrame(comparison["brands"])
-        mine = frame.set_index("brand").loc[brand] if brand in set(frame["brand"]) else None
-        if mine is not None:
-            out.append(
-                f"<p>Random split ({_esc(comparison['random_run'])}): {_number(mine['index_random'], 1)}; "
-                f"by-collection split ({_esc(comparison['collection_run'])}): {_number(mine['index_collection'], 1)}; "
-                f"the random split flatters {_esc(brand)} by <b>{_number(mine['flattery'], 1)}</b> points.</p>"
-            )
-        out.append(figs.html(figures.index_figure(table, comparison=frame), "split-comparison"))
-    out.append(f"<pre class='formula' id='formula'>{_esc(section.get('formula') or distinctiveness.INDEX_FORMULA)}</pre>")
-    return "\n".join(out)
+    if section is not None:
+        return section, "from brand_analytics.json"
+    if run.embeddings is None:
+        return None, ""
+    return distinctiveness.compute_for_run(run, settings), "computed for this report"
 
 
 def confusion_row(run: RunData, brand: str) -> pd.Series:
@@ -196,107 +148,13 @@ def confusion_row(run: RunData, brand: str) -> pd.Series:
     return mine.value_counts().reindex(run.class_names, fill_value=0).astype(int)
 
 
-def confusion_section(run: RunData, brand: str, figs: _Figures) -> str:
-    row = confusion_row(run, brand)
-    total = int(row.sum())
-    cells = "".join(
-        f"<tr><td>{_esc(name)}</td><td>{int(count)}</td><td>{(count / total if total else 0):.0%}</td></tr>"
-        for name, count in row.items()
-    )
-    return "\n".join(
-        [
-            "<h2 id='confusion'>Confusion row</h2>",
-            f"<p>{total} test looks of {_esc(brand)}, by predicted house.</p>",
-            f"<table id='confusion-row'><tr><th>predicted</th><th>looks</th><th>share</th></tr>{cells}</table>",
-            figs.html(figures.confusion_row_figure(row, brand), "confusion"),
-        ]
-    )
-
-
-def _heat_image(heat: np.ndarray, log_scale: bool) -> Image.Image:
-    from model.maps import colorize, normalise
-
-    heat = np.asarray(heat, dtype=np.float64)
-    if log_scale:
-        heat = np.log10(np.clip(heat, max(heat.max(), 1e-30) * 1e-6, None))
-    return Image.fromarray(colorize(normalise(heat), "inferno")).resize((256, 256), Image.Resampling.BILINEAR)
-
-
-def heatmap_section(run: RunData, brand: str) -> str:
+def read_attention_sums(run: RunData) -> dict[str, np.ndarray] | None:
+    """attention/sums.npz as arrays, or None when the run was evaluated without it."""
     path = run.directory / "attention" / "sums.npz"
-    title = "<h2 id='heatmaps'>Attention heat maps</h2>"
     if not path.is_file():
-        return f"{title}<p>This run has no attention/sums.npz (run `python -m model evaluate --run {_esc(run.name)}`).</p>"
+        return None
     with np.load(path, allow_pickle=False) as sums:
-        names = [str(n) for n in sums["class_names"]] if "class_names" in sums.files else run.class_names
-        if brand not in names:
-            return f"{title}<p>attention/sums.npz has no maps for {_esc(brand)}.</p>"
-        c = names.index(brand)
-        panels = []
-        for key, count_key, label in (
-            ("by_true_upsampled", "count_by_true", "looks of the brand"),
-            ("by_pred_upsampled", "count_by_pred", "looks predicted as the brand"),
-        ):
-            count = int(sums[count_key][c]) if count_key in sums.files else 0
-            if key not in sums.files or count == 0:
-                continue
-            mean = sums[key][c] / count
-            for log_scale in (False, True):
-                scale = "log scale" if log_scale else "linear"
-                panels.append(
-                    f"<figure><img class='heatmap' alt='{_esc(label)} ({scale})' src='{png_data_uri(_heat_image(mean, log_scale))}'>"
-                    f"<figcaption>Mean attention over the {count} {_esc(label)} ({scale})</figcaption></figure>"
-                )
-    if not panels:
-        return f"{title}<p>No test look of {_esc(brand)} was evaluated.</p>"
-    return f"{title}<div class='gallery'>{''.join(panels)}</div>"
-
-
-def body_zone_section(run: RunData, brand: str, figs: _Figures) -> str:
-    title = "<h2 id='body-zones'>Body-zone profile</h2>"
-    zones = (run.metrics.get("attention") or {}).get("body_zones") or {}
-    per_zone = (zones.get("per_brand") or {}).get(brand) or {}
-    rows = [
-        {"zone": zone, **{k: stat.get(k) for k in ("mean", "ci_low", "ci_high", "n")}}
-        for zone, stat in per_zone.items()
-        if isinstance(stat, dict) and stat.get("mean") is not None
-    ]
-    if not rows:
-        return f"{title}<p>No body-zone profile for this run yet: `python -m analysis attention --run {_esc(run.name)}` measures it.</p>"
-    profile = pd.DataFrame(rows).astype({"mean": float, "ci_low": float, "ci_high": float})
-    overall = zones.get("mean") or {}
-
-    def share(value) -> str:
-        return "–" if value is None else f"{value:.1%}"
-
-    cells = "".join(
-        f"<tr><td>{_esc(r.zone)}</td><td>{share(r.mean)}</td><td>{share(r.ci_low)}–{share(r.ci_high)}</td>"
-        f"<td>{share(overall.get(r.zone))}</td></tr>"
-        for r in profile.itertuples()
-    )
-    return "\n".join(
-        [
-            title,
-            f"<table id='body-zone-table'><tr><th>zone</th><th>{_esc(brand)}</th><th>95% CI</th><th>all brands</th></tr>{cells}</table>",
-            figs.html(figures.body_zone_figure(profile, brand), "body-zones"),
-        ]
-    )
-
-
-def drift_section(run: RunData, brand: str, figs: _Figures) -> str:
-    section = current_section(run.directory, "drift")
-    if not section or not section.get("table"):
-        return ""
-    table = pd.DataFrame(section["table"])
-    if brand not in set(table["brand"]):
-        return ""
-    return "\n".join(
-        [
-            "<h2 id='drift'>Identity over time</h2>",
-            f"<p class='muted'>{_esc(section.get('definition'))}</p>",
-            figs.html(figures.drift_figure(table, highlight=brand), "drift"),
-        ]
-    )
+        return {key: sums[key] for key in sums.files}
 
 
 def example_looks(run: RunData, brand: str, count: int) -> pd.DataFrame:
@@ -315,68 +173,252 @@ def example_looks(run: RunData, brand: str, count: int) -> pd.DataFrame:
     return pd.concat([right.head(count - n_wrong), wrong.head(n_wrong)])
 
 
-def examples_section(run: RunData, brand: str, settings: Settings) -> str:
-    from model.maps import overlay
+@dataclass(frozen=True)
+class ExamplePhoto:
+    """One example look, read and shrunk, with its attention map when the run kept the maps."""
 
-    title = "<h2 id='examples'>Example photos</h2>"
-    chosen = example_looks(run, brand, settings.analytics.report_examples)
+    name: str
+    predicted: str
+    confidence: float
+    photo: Image.Image
+    attention: np.ndarray | None
+
+
+def read_example_photos(run: RunData, brand: str, settings: Settings) -> tuple[list[ExamplePhoto], list[str]]:
+    """The example looks' photos, and why those that could not be read failed."""
     maps_path = run.directory / "attention" / "maps.npy"
     maps = np.load(maps_path, mmap_mode="r") if maps_path.is_file() else None
     if maps is not None and len(maps) != len(run.predictions):
         maps = None  # not aligned with predictions.csv: show photos without their attention
     side = settings.analytics.report_thumbnail_px
-    cards, unreadable = [], []
-    for look in chosen.itertuples():
+    photos, unreadable = [], []
+    for look in example_looks(run, brand, settings.analytics.report_examples).itertuples():
         try:
             photo = load_rgb(look.path)
         except ImageError as exc:
             unreadable.append(str(exc))
             continue
         photo.thumbnail((side, side))
-        verdict = "recognised" if look.predicted == brand else f"taken for {_esc(look.predicted)}"
-        confidence = f", p = {look.confidence:.2f}" if np.isfinite(look.confidence) else ""
-        caption = f"{_esc(Path(str(look.path)).name)}: {verdict}{confidence}"
-        images = f"<img class='example' alt='{_esc(Path(str(look.path)).name)}' src='{png_data_uri(photo)}'>"
-        if maps is not None:
-            heat = overlay(photo, np.asarray(maps[look.row], dtype=np.float32), opacity=0.5, colormap="inferno")
-            images += f"<img class='example-attention' alt='attention' src='{png_data_uri(heat)}'>"
-        cards.append(f"<figure class='look'>{images}<figcaption>{caption}</figcaption></figure>")
-    notes = f"<p class='muted'>{len(unreadable)} photo(s) could not be read: {_esc('; '.join(unreadable[:3]))}</p>" if unreadable else ""
-    if not cards:
-        return f"{title}<p>No photo of {_esc(brand)} could be shown.</p>{notes}"
-    return f"{title}<div class='gallery'>{''.join(cards)}</div>{notes}"
+        attention = None if maps is None else np.asarray(maps[look.row], dtype=np.float32)
+        photos.append(ExamplePhoto(Path(str(look.path)).name, look.predicted, look.confidence, photo, attention))
+    return photos, unreadable
 
 
-def notes_section() -> str:
-    items = "".join(f"<dt>{_esc(term)}</dt><dd>{_esc(text)}</dd>" for term, text in METHOD_NOTES)
-    return f"<h2 id='method'>Method notes</h2><dl>{items}</dl>"
+# --------------------------------------------------------------------------- section contexts
+
+
+def index_parts(row: pd.Series) -> list[dict]:
+    """The index's components, each with its 95% CI where the bootstrap gives one."""
+    parts = [
+        ("Recall", row["recall"], row.get("recall_low"), row.get("recall_high")),
+        ("F1", row["f1"], row.get("f1_low"), row.get("f1_high")),
+        ("Precision", row["precision"], None, None),
+        ("Silhouette (−1…1)", row["silhouette"], row.get("silhouette_low"), row.get("silhouette_high")),
+        ("Margin d/(d+r)", row["margin"], None, None),
+        (f"Distance to nearest centroid ({row['nearest_brand']})", row["centroid_distance"], None, None),
+        ("Spread r of its own looks", row["spread"], None, None),
+    ]
+    return [
+        {
+            "label": label,
+            "value": number_text(value, 3),
+            "ci": "" if low is None else f"{number_text(low, 3)}–{number_text(high, 3)}",
+        }
+        for label, value, low, high in parts
+    ]
+
+
+def split_comparison_context(comparison: dict | None, table: pd.DataFrame, brand: str) -> tuple[dict | None, dict | None]:
+    """The brand's random vs by-collection line (if the brand was compared) and the comparison chart."""
+    if not comparison or not comparison.get("brands"):
+        return None, None
+    frame = pd.DataFrame(comparison["brands"])
+    figure = figure_context(figures.index_figure(table, comparison=frame), "split-comparison")
+    if brand not in set(frame["brand"]):
+        return None, figure
+    mine = frame.set_index("brand").loc[brand]
+    line = {
+        "random_run": comparison["random_run"],
+        "collection_run": comparison["collection_run"],
+        "index_random": number_text(mine["index_random"], 1),
+        "index_collection": number_text(mine["index_collection"], 1),
+        "flattery": number_text(mine["flattery"], 1),
+    }
+    return line, figure
+
+
+def index_context(section: dict | None, origin: str, comparison: dict | None, brand: str) -> dict:
+    if section is None:
+        return {"message": "This run has no embeddings.npy, so no index can be computed."}
+    table = pd.DataFrame(section["brands"])
+    row = table.set_index("brand").loc[brand]
+    confused = row["most_confused_with"]
+    comparison_line, comparison_figure = split_comparison_context(comparison, table, brand)
+    return {
+        "message": None,
+        "value": number_text(row["index"], 1),
+        "low": number_text(row["index_low"], 1),
+        "high": number_text(row["index_high"], 1),
+        "confused_with": confused if isinstance(confused, str) else None,  # NaN when never mistaken
+        "confused_share": f"{row['confused_share']:.0%}" if isinstance(confused, str) else None,
+        "support": int(row["support"]),
+        "split": section.get("split") or "unknown",
+        "origin": origin,
+        "parts": index_parts(row),
+        "figure": figure_context(figures.index_figure(table, highlight=brand), "index"),
+        "comparison": comparison_line,
+        "comparison_figure": comparison_figure,
+        "formula": section.get("formula") or distinctiveness.INDEX_FORMULA,
+    }
+
+
+def confusion_context(row: pd.Series, brand: str) -> dict:
+    total = int(row.sum())
+    return {
+        "total": total,
+        "rows": [
+            {"house": house, "looks": int(count), "share": f"{(count / total if total else 0):.0%}"}
+            for house, count in row.items()
+        ],
+        "figure": figure_context(figures.confusion_row_figure(row, brand), "confusion"),
+    }
+
+
+def heat_panels(label: str, count: int, mean: np.ndarray) -> list[dict]:
+    """The mean map on a linear and a logarithmic scale."""
+    panels = []
+    for log_scale in (False, True):
+        scale = "log scale" if log_scale else "linear"
+        panels.append({
+            "alt": f"{label} ({scale})",
+            "src": png_data_uri(heat_image(mean, log_scale)),
+            "caption": f"Mean attention over the {count} {label} ({scale})",
+        })
+    return panels
+
+
+def heatmap_context(sums: dict[str, np.ndarray] | None, brand: str, class_names: list[str], run_name: str) -> dict:
+    if sums is None:
+        return {"message": f"This run has no attention/sums.npz (run `python -m model evaluate --run {run_name}`)."}
+    names = [str(n) for n in sums["class_names"]] if "class_names" in sums else class_names
+    if brand not in names:
+        return {"message": f"attention/sums.npz has no maps for {brand}."}
+    c = names.index(brand)
+    panels = []
+    for key, count_key, label in (
+        ("by_true_upsampled", "count_by_true", "looks of the brand"),
+        ("by_pred_upsampled", "count_by_pred", "looks predicted as the brand"),
+    ):
+        count = int(sums[count_key][c]) if count_key in sums else 0
+        if key in sums and count > 0:
+            panels += heat_panels(label, count, sums[key][c] / count)
+    if not panels:
+        return {"message": f"No test look of {brand} was evaluated."}
+    return {"message": None, "panels": panels}
+
+
+def body_zone_context(metrics: dict, brand: str, run_name: str) -> dict:
+    zones = (metrics.get("attention") or {}).get("body_zones") or {}
+    per_zone = (zones.get("per_brand") or {}).get(brand) or {}
+    rows = [
+        {"zone": zone, **{k: stat.get(k) for k in ("mean", "ci_low", "ci_high", "n")}}
+        for zone, stat in per_zone.items()
+        if isinstance(stat, dict) and stat.get("mean") is not None
+    ]
+    if not rows:
+        return {"message": f"No body-zone profile for this run yet: `python -m analysis attention --run {run_name}` measures it."}
+    profile = pd.DataFrame(rows).astype({"mean": float, "ci_low": float, "ci_high": float})
+    overall = zones.get("mean") or {}
+    return {
+        "message": None,
+        "rows": [
+            {
+                "zone": r.zone,
+                "mean": share_text(r.mean),
+                "ci": f"{share_text(r.ci_low)}–{share_text(r.ci_high)}",
+                "overall": share_text(overall.get(r.zone)),
+            }
+            for r in profile.itertuples()
+        ],
+        "figure": figure_context(figures.body_zone_figure(profile, brand), "body-zones"),
+    }
+
+
+def drift_context(section: dict | None, brand: str) -> dict | None:
+    """None (no section at all) unless `drift` was run and covers the brand."""
+    if not section or not section.get("table"):
+        return None
+    table = pd.DataFrame(section["table"])
+    if brand not in set(table["brand"]):
+        return None
+    return {
+        "definition": section.get("definition") or "",
+        "figure": figure_context(figures.drift_figure(table, highlight=brand), "drift"),
+    }
+
+
+def example_card(example: ExamplePhoto, brand: str) -> dict:
+    from model.maps import overlay
+
+    verdict = "recognised" if example.predicted == brand else f"taken for {example.predicted}"
+    confidence = f", p = {example.confidence:.2f}" if np.isfinite(example.confidence) else ""
+    attention = None
+    if example.attention is not None:
+        attention = png_data_uri(overlay(example.photo, example.attention, opacity=0.5, colormap="inferno"))
+    return {
+        "name": example.name,
+        "photo": png_data_uri(example.photo),
+        "attention": attention,
+        "caption": f"{example.name}: {verdict}{confidence}",
+    }
+
+
+def examples_context(photos: list[ExamplePhoto], unreadable: list[str], brand: str) -> dict:
+    note = f"{len(unreadable)} photo(s) could not be read: {'; '.join(unreadable[:3])}" if unreadable else None
+    if not photos:
+        return {"message": f"No photo of {brand} could be shown.", "unreadable": note}
+    return {"message": None, "cards": [example_card(p, brand) for p in photos], "unreadable": note}
 
 
 # --------------------------------------------------------------------------- the report
 
 
+def report_context(data: RunData, brand: str, settings: Settings, generated: datetime) -> dict:
+    """Everything the template shows, for a loaded run and one of its houses (spelled as the run spells it)."""
+    index, origin = read_index(data, settings)
+    return {
+        "brand": brand,
+        "run_name": data.name,
+        "variant": data.config.get("variant") or "unknown",
+        "looks": len(data.predictions),
+        "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
+        "plotly_js": Markup(get_plotlyjs()),  # inline, so the file opens offline
+        "index": index_context(index, origin, current_section(data.directory, "split_comparison"), brand),
+        "confusion": confusion_context(confusion_row(data, brand), brand),
+        "heatmaps": heatmap_context(read_attention_sums(data), brand, data.class_names, data.name),
+        "body_zones": body_zone_context(data.metrics, brand, data.name),
+        "drift": drift_context(current_section(data.directory, "drift"), brand),
+        "examples": examples_context(*read_example_photos(data, brand, settings), brand),
+        "notes": METHOD_NOTES,
+    }
+
+
+@functools.cache
+def report_template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,  # a misspelt context key fails the report instead of printing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template(TEMPLATE)
+
+
 def render_report(data: RunData, brand: str, settings: Settings) -> str:
     """The report's HTML for a loaded run and one of its houses (spelled as the run spells it)."""
-    figs = _Figures()
-    variant = data.config.get("variant") or "unknown"
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body = [
-        f"<h1>{_esc(brand)}</h1>",
-        f"<p class='meta'>Runway Lens brand report · run <b>{_esc(data.name)}</b> ({_esc(variant)}) · "
-        f"{len(data.predictions)} test looks · generated {generated}</p>",
-        index_section(data, brand, settings, figs),
-        confusion_section(data, brand, figs),
-        heatmap_section(data, brand),
-        body_zone_section(data, brand, figs),
-        drift_section(data, brand, figs),
-        examples_section(data, brand, settings),
-        notes_section(),
-    ]
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_esc(brand)} · Runway Lens report</title><style>{CSS}</style></head>\n"
-        f"<body>\n{chr(10).join(part for part in body if part)}\n</body></html>\n"
-    )
+    return report_template().render(report_context(data, brand, settings, datetime.now(UTC)))
 
 
 def build_report(run: str | os.PathLike, brand: str, settings: Settings | None = None) -> str:

@@ -71,6 +71,31 @@ def test_report_without_attention_or_photos_still_renders(run_kit, workspace, se
     assert "photo(s) could not be read" in page
 
 
+def test_report_charts_have_no_modebar(report_run, settings):
+    """Plotly's toolbar is switched off in every chart, so the printed PDF does not carry it over each one."""
+    page = build_report("rep-raw", "Rick Owens", settings)
+    charts = re.findall(r'<div class="figure" data-figure="([^"]+)">(.*?)</script>', page, re.S)
+    assert [name for name, _ in charts] == ["index", "confusion", "body-zones"]
+    for name, chart in charts:
+        assert re.search(r'Plotly\.newPlot\(.*"displayModeBar": false', chart, re.S), name
+
+
+def test_user_strings_are_escaped(run_kit, workspace, settings):
+    """Brand, run and file names land in the page as text, never as markup or script."""
+    hostile = "<img src=x onerror=alert('brand')> & \"Co\""
+    brands = ["Chanel", hostile, "Versace"]
+    looks = run_kit.make_looks(brands, 4)  # photo paths (with the brand in them) that do not exist
+    truth = np.array([brands.index(b) for b in looks["brand"]])
+    run_dir = run_kit.write_run(workspace, "run<i>", looks, brands, truth, np.eye(3)[truth] + 0.1)
+    page = build_report(run_dir, hostile, settings)
+    assert "<img src=x" not in page and "<i>" not in page  # not even inside the charts' data
+    escaped = "&lt;img src=x onerror=alert(&#39;brand&#39;)&gt; &amp; &#34;Co&#34;"
+    assert f"<title>{escaped} · Runway Lens report</title>" in page and f"<h1>{escaped}</h1>" in page
+    assert f"<td>{escaped}</td><td>4</td><td>100%</td>" in page
+    assert "run <b>run&lt;i&gt;</b>" in page
+    assert f"<p>No photo of {escaped} could be shown.</p>" in page
+
+
 def _browser_or_skip() -> None:
     missing = [p for p in (shutil.which("chromium"), CHROMEDRIVER if Path(CHROMEDRIVER).exists() else None) if not p]
     if missing:
