@@ -64,8 +64,8 @@ def prepare_dataset(csv: Path, images: Path, name: str, split: str, settings: Se
     from data.prepare import PrepareOptions
     from data.prepare import prepare_dataset as prepare
 
-    prepare(PrepareOptions(csv=csv, images_root=images, name=name, top_n=settings.demo.houses, split=split,
-                           progress=False), settings)
+    prepare(PrepareOptions(csv=csv, images_root=images, name=name, top_n=settings.demo.houses, progress=False),
+            settings.with_overrides({"data": {"split": split}}))
 
 
 def remove_backgrounds(dataset: DatasetFolder, settings: Settings) -> None:
