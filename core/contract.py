@@ -4,7 +4,7 @@
     runs/<run>/                 RunFolder: config.json (RunConfig), history.csv, checkpoints/, model.keras,
                                 metrics.json, confusion.csv, predictions.csv, embeddings.npy,
                                 attention/{maps.npy, sums.npz, per_image.csv, gradcam.npz, reliance.csv},
-                                brand_analytics.json, index/
+                                brand_analytics.json, index/; an ensemble also weight_grid.csv, validation/
 
 Every stage and the dashboard reach these files through this module: nothing else spells a file
 name or guesses a key. Readers validate what they read (columns, shapes, types) and raise
@@ -15,10 +15,12 @@ docs/ARCHITECTURE.md describes the same layout in prose.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,21 @@ class DataError(ContractError):
 
 class RunError(ContractError):
     """A run folder that is missing, incomplete or damaged; the message says which file and what to run."""
+
+
+class AnalyticsError(ContractError):
+    """A question a run's outputs cannot answer (brand analytics, an ensemble of two runs); the message says what to do."""
+
+
+@contextlib.contextmanager
+def reraise_as(error: type[ContractError]) -> Iterator[None]:
+    """Inside, any other `ContractError` comes out as `error` with the same message: for callers that catch one class."""
+    try:
+        yield
+    except ContractError as exc:
+        if isinstance(exc, error):
+            raise
+        raise error(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- source folder (a crawl, an import, the demo)
@@ -153,6 +170,7 @@ PREDICTIONS_FILE = "predictions.csv"
 VAL_PREDICTIONS_FILE = "val_predictions.csv"
 EMBEDDINGS_FILE = "embeddings.npy"
 BRAND_ANALYTICS_FILE = "brand_analytics.json"
+WEIGHT_GRID_FILE = "weight_grid.csv"
 ATTENTION_DIR = "attention"
 PROB_PREFIX = "prob_"
 PREDICTION_COLUMNS = ("path", "brand", "predicted")
@@ -239,6 +257,8 @@ class RunFolder:
     embeddings = property(lambda self: self.root / EMBEDDINGS_FILE)
     brand_analytics = property(lambda self: self.root / BRAND_ANALYTICS_FILE)
     look_index_dir = property(lambda self: self.root / "index")
+    weight_grid = property(lambda self: self.root / WEIGHT_GRID_FILE)  # an ensemble's weight search
+    validation_dir = property(lambda self: self.root / "validation")  # an ensemble's members' validation predictions
     attention_dir = property(lambda self: self.root / ATTENTION_DIR)
     attention_maps = property(lambda self: self.attention_dir / "maps.npy")
     attention_sums = property(lambda self: self.attention_dir / "sums.npz")

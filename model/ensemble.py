@@ -7,10 +7,13 @@ else its `image_path` relative to the images root, else the raw photo's path (th
 `original_path`). `w` is 0.5, or, with `learn_weight`, the value of a grid over [0, 1] that minimises
 the log loss of the combined probabilities on the validation split (ties: closest to 0.5).
 
-The result is a run folder like any other (docs/ARCHITECTURE.md): config.json, predictions.csv,
+The result is a run folder like any other (core.contract): config.json, predictions.csv,
 metrics.json, confusion.csv, and embeddings.npy = [√w · e_raw, √(1 − w) · e_nobg] of the members'
 L2-normalised embeddings, whose cosine similarity is the w-weighted average of the members' cosine
-similarities, so the index, similar looks and drift work on an ensemble too.
+similarities, so the index, similar looks and drift work on an ensemble too. The members are read,
+and the ensemble written, through the artifact contract (core.contract, core.rundata); every problem
+is a `ContractError` whose message says what to do (`AnalyticsError` for the ensemble's own checks, and
+for everything `python -m model ensemble` reports).
 """
 
 from __future__ import annotations
@@ -24,22 +27,27 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from tqdm import tqdm
 
-from analysis.brand import AnalyticsError
-from analysis.brand.runfolder import (
-    PROB_PREFIX,
+from core.config import Settings
+from core.contract import (
+    AnalyticsError,
+    ContractError,
+    RunConfig,
+    RunFolder,
+    probability_columns,
+    read_json_object,
+    read_table,
+    reraise_as,
+)
+from core.fileio import atomic_path, sha256_file, write_dataframe_atomic, write_json_atomic
+from core.rundata import (
     RunData,
     json_ready,
     l2_normalise,
     load_run,
-    manifest_path_of,
-    probability_column,
     probability_matrix,
-    read_json,
-    update_analytics,
     with_dataset_context,
+    write_analytics_section,
 )
-from core.config import Settings
-from core.fileio import atomic_path, sha256_file, write_dataframe_atomic, write_json_atomic
 
 VARIANT = "ensemble"
 JOIN_KEYS = ("sha256", "image_path", "original_path")
@@ -169,8 +177,8 @@ def _prediction_frame(raw, nobg, raw_rows, nobg_rows, probabilities, class_names
     frame["brand"] = source["brand"]
     frame["predicted"] = [class_names[i] for i in probabilities.argmax(axis=1)]
     frame["correct"] = frame["brand"] == frame["predicted"]
-    for c, brand in enumerate(class_names):
-        frame[probability_column(raw.predictions, brand) or f"{PROB_PREFIX}{brand}"] = probabilities[:, c]
+    for c, column in enumerate(probability_columns(class_names)):
+        frame[column] = probabilities[:, c]
     for column in CONTEXT:
         if column in source.columns:
             frame[column] = source[column].to_numpy()
@@ -183,11 +191,11 @@ def predict_split(run: RunData, split: str, settings: Settings) -> pd.DataFrame:
     from model.data import DataError, read_manifest, split_rows
     from model.predict import load_analyser
 
-    manifest = manifest_path_of(run.config)
+    manifest = _manifest(run)
     if manifest is None:
-        raise AnalyticsError(f"run {run.name!r}: config.json names no existing dataset manifest")
-    if not (run.directory / "model.keras").is_file():
-        raise AnalyticsError(f"run {run.name!r} has no model.keras to predict its {split} split with")
+        raise AnalyticsError(f"run {run.name!r}: {run.folder.config} names no existing dataset manifest")
+    if not run.folder.is_trained():
+        raise AnalyticsError(f"run {run.name!r} has no {run.folder.model.name} to predict its {split} split with")
     try:
         rows = split_rows(read_manifest(manifest), split)
     except DataError as exc:
@@ -204,28 +212,45 @@ def predict_split(run: RunData, split: str, settings: Settings) -> pd.DataFrame:
             raise AnalyticsError(f"cannot read a {split} photo: {exc}") from None
         probabilities += [[a.probabilities[name] for name in run.class_names] for a in analyser.analyse_batch(images)]
     frame = rows.copy()
-    for column, values in zip(run.class_names, np.asarray(probabilities).T, strict=True):
-        frame[f"{PROB_PREFIX}{column}"] = values
+    for column, values in zip(probability_columns(run.class_names), np.asarray(probabilities).T, strict=True):
+        frame[column] = values
     return frame
+
+
+def _manifest(run: RunData) -> Path | None:
+    """The dataset manifest the member's config.json names, if it exists."""
+    manifest = run.config.manifest if run.config is not None else None
+    return Path(manifest) if manifest and Path(manifest).is_file() else None
+
+
+def _read_validation(path: Path) -> pd.DataFrame:
+    return read_table(path, ("path", "brand"), "validation predictions")
+
+
+def _stamp_of(path: Path) -> dict:
+    """A cache stamp, or {} (recompute) when it is missing or damaged."""
+    try:
+        return read_json_object(path) if path.is_file() else {}
+    except ContractError:
+        return {}
 
 
 def member_validation(run: RunData, cache_dir: Path, settings: Settings) -> pd.DataFrame:
     """The member's validation predictions: its own `val_predictions.csv` if it has one, else predicted
     once with its model and cached in `cache_dir` (keyed by the model's and manifest's sha256)."""
-    own = run.directory / "val_predictions.csv"
-    if own.is_file():
-        return pd.read_csv(own)
-    manifest = manifest_path_of(run.config)
-    model_file = run.directory / "model.keras"
-    if manifest is None or not model_file.is_file():
+    folder = run.folder
+    if folder.val_predictions.is_file():
+        return _read_validation(folder.val_predictions)
+    manifest = _manifest(run)
+    if manifest is None or not folder.is_trained():
         raise AnalyticsError(
-            f"run {run.name!r} has neither val_predictions.csv nor a model.keras and dataset manifest: "
-            "--learn-weight cannot get its validation probabilities"
+            f"run {run.name!r} has neither {folder.val_predictions.name} nor a {folder.model.name} and dataset "
+            "manifest: --learn-weight cannot get its validation probabilities"
         )
-    stamp = {"model_sha256": sha256_file(model_file), "manifest_sha256": sha256_file(manifest)}
+    stamp = {"model_sha256": sha256_file(folder.model), "manifest_sha256": sha256_file(manifest)}
     cached, stamp_path = cache_dir / f"{run.name}.csv", cache_dir / f"{run.name}.json"
-    if cached.is_file() and read_json(stamp_path, required=False) == stamp:
-        return pd.read_csv(cached)
+    if cached.is_file() and _stamp_of(stamp_path) == stamp:
+        return _read_validation(cached)
     frame = predict_split(run, "val", settings)
     write_dataframe_atomic(cached, frame)
     write_json_atomic(stamp_path, stamp)  # last: the csv counts only once its stamp names it
@@ -290,14 +315,15 @@ def build_ensemble(
     comparison["beats_both"] = bool(
         comparison["ensemble"]["accuracy"] > max(comparison["raw"]["accuracy"], comparison["nobg"]["accuracy"])
     )
-    manifest = manifest_path_of(raw.config)
-    metrics, confusion = probability_metrics(y_true, probabilities, class_names, str(manifest) if manifest else None)
-    config = {
+    manifest = raw.config.manifest if raw.config is not None else None
+    metrics, confusion = probability_metrics(y_true, probabilities, class_names, manifest)
+    config = {  # config.json's content (RunConfig's fields and details), written by write_ensemble_run
         "variant": VARIANT,
         "class_names": class_names,
         "members": {"raw": str(raw.directory), "nobg": str(nobg.directory)},
-        "member_variants": {"raw": raw.config.get("variant"), "nobg": nobg.config.get("variant")},
-        "manifest": str(manifest) if manifest else None,
+        "member_variants": {"raw": raw.config.variant if raw.config else None,
+                            "nobg": nobg.config.variant if nobg.config else None},
+        "manifest": manifest,
         "combination": "p = w·p_raw + (1 − w)·p_nobg",
         "weight_raw": weight,
         "weight_learned": bool(learn),
@@ -321,29 +347,36 @@ def build_ensemble(
 
 def check_target(run_dir: Path) -> Path:
     """An ensemble may replace an earlier ensemble of that name, never a trained run."""
-    existing = read_json(run_dir / "config.json", required=False)
-    if existing and existing.get("variant") != VARIANT:
-        raise AnalyticsError(f"{run_dir} holds a {existing.get('variant')!r} run; choose another --name")
+    folder = RunFolder(Path(run_dir))
+    if folder.config.is_file():
+        with reraise_as(AnalyticsError):
+            variant = folder.read_config().variant
+        if variant != VARIANT:
+            raise AnalyticsError(f"{run_dir} holds a {variant!r} run; choose another --name")
     return run_dir
 
 
 def write_ensemble_run(run_dir: Path, result: dict) -> Path:
     """Write the ensemble's run folder (config.json last)."""
     check_target(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_dataframe_atomic(run_dir / "predictions.csv", result["predictions"])
-    write_dataframe_atomic(run_dir / "confusion.csv", result["confusion"])
-    embeddings_path = run_dir / "embeddings.npy"
+    folder = RunFolder(Path(run_dir))
+    folder.root.mkdir(parents=True, exist_ok=True)
+    write_dataframe_atomic(folder.predictions, result["predictions"])
+    write_dataframe_atomic(folder.confusion, result["confusion"])
     if result["embeddings"] is not None:
-        with atomic_path(embeddings_path) as tmp:
+        with atomic_path(folder.embeddings) as tmp:
             np.save(tmp, result["embeddings"])
-    elif embeddings_path.exists():
-        embeddings_path.unlink()  # a stale file would no longer align with predictions.csv
+    elif folder.embeddings.exists():
+        folder.embeddings.unlink()  # a stale file would no longer align with predictions.csv
     if result["weight_grid"] is not None:
-        write_dataframe_atomic(run_dir / "weight_grid.csv", result["weight_grid"])
-    write_json_atomic(run_dir / "metrics.json", json_ready(result["metrics"]))
+        write_dataframe_atomic(folder.weight_grid, result["weight_grid"])
+    write_json_atomic(folder.metrics, json_ready(result["metrics"]))
     # config.json last: a run folder with a config is a complete run to the dashboard.
-    write_json_atomic(run_dir / "config.json", json_ready(result["config"]))
+    config = json_ready(result["config"])
+    folder.write_config(RunConfig(
+        run=folder.name, variant=config["variant"], class_names=config["class_names"], manifest=config["manifest"],
+        details={k: v for k, v in config.items() if k not in RunConfig.TYPED},
+    ))
     return run_dir
 
 
@@ -357,22 +390,27 @@ def default_ensemble_name(raw: str, nobg: str) -> str:
 
 def ensemble_command(args, settings: Settings) -> None:
     """`python -m model ensemble`: build, write and summarise an ensemble run."""
+    with reraise_as(AnalyticsError):  # one error class for the command line, whichever reader refused
+        _ensemble_command(args, settings)
+
+
+def _ensemble_command(args, settings: Settings) -> None:
     raw = load_run(args.raw, settings, need_probabilities=True)
     nobg = load_run(args.nobg, settings, need_probabilities=True)
     name = args.name or default_ensemble_name(raw.name, nobg.name)
-    target = settings.paths.run_dir(name)
-    if target.resolve() in (raw.directory, nobg.directory):
+    target = RunFolder(settings.paths.run_dir(name))
+    if target.root.resolve() in (raw.directory, nobg.directory):
         raise AnalyticsError(f"--name {name!r} is one of the member runs; choose another name")
-    check_target(target)
-    validation = validation_source(target / "validation", settings) if args.learn_weight else None
+    check_target(target.root)
+    validation = validation_source(target.validation_dir, settings) if args.learn_weight else None
     result = build_ensemble(raw, nobg, settings, learn=args.learn_weight, validation=validation)
-    write_ensemble_run(target, result)
+    write_ensemble_run(target.root, result)
     comparison = result["comparison"]
-    update_analytics(target, "ensemble", {**comparison, "weight_raw": result["config"]["weight_raw"]})
+    write_analytics_section(target, "ensemble", {**comparison, "weight_raw": result["config"]["weight_raw"]})
     print(f"ensemble {name}: w = {result['config']['weight_raw']:.2f} "
           f"({'learned on validation' if args.learn_weight else 'fixed'}), {comparison['looks']} test looks "
           f"joined on {result['config']['join_key']}")
     scores = pd.DataFrame({k: comparison[k] for k in ("raw", "nobg", "ensemble")}).T
     print(scores.round(4).to_string())
     print(f"beats both single models: {'yes' if comparison['beats_both'] else 'no'}")
-    print(f"wrote {target}")
+    print(f"wrote {target.root}")

@@ -33,12 +33,8 @@ from analysis.attention import GRADCAM_COLUMNS, METRICS, PER_IMAGE_COLUMNS, ZONE
 from analysis.attention.sections import attention_section, mask_source, reliance_section, sanity_section
 from analysis.attention.streaming import stream_metrics
 from core.config import Settings, get_settings
+from core.contract import DataError, RunConfig, RunError, RunFolder, read_manifest_table, resolve_run
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
-from model.runs import RunError, RunFolder, read_attention_maps, read_config, read_predictions, resolve_run
-
-GRADCAM_FILE = "gradcam.npz"
-RELIANCE_FILE = "reliance.csv"
-PER_IMAGE_FILE = "per_image.csv"
 
 
 @dataclass(frozen=True)
@@ -57,20 +53,18 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].fillna("").astype(str).str.strip() if name in frame.columns else pd.Series("", index=frame.index)
 
 
-def _nobg_manifest(config: dict) -> pd.DataFrame | None:
+def _nobg_manifest(config: RunConfig) -> pd.DataFrame | None:
     """The dataset's background-removed manifest (for rembg's masks), if the data stage wrote one."""
-    manifest = Path(str(config.get("manifest", "")))
-    candidates = [manifest] if manifest.parent.name == "nobg" else [manifest.parent / "nobg" / "manifest.csv"]
-    for path in candidates:
-        if path.is_file():
-            try:
-                return pd.read_csv(path, dtype=str, keep_default_na=False)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-                return None
-    return None
+    dataset = config.dataset  # a nobg run's manifest belongs to the same dataset
+    if dataset is None or not dataset.nobg_manifest.is_file():
+        return None
+    try:
+        return read_manifest_table(dataset.nobg_manifest, required=())
+    except DataError:
+        return None
 
 
-def mask_table(predictions: pd.DataFrame, config: dict) -> pd.DataFrame:
+def mask_table(predictions: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
     """Per prediction row: `figure_mask`, `zones_mask`, `mask_source` (generator/rembg/"") and `venue_path`.
 
     The figure mask is the manifest's ground truth where it has one (the demo's exact masks), else
@@ -142,7 +136,7 @@ def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings,
     from model.preprocess import load_model_input
 
     layer = settings.attention.gradcam_layer
-    cache_path, stamp = run.attention_dir / GRADCAM_FILE, model_stamp(run)
+    cache_path, stamp = run.gradcam_cache, model_stamp(run)
     maps = _read_gradcam_cache(cache_path, stamp, layer)
     todo = [p for p in dict.fromkeys(paths) if p not in maps]
     cam = GradCam(analyser.model, layer) if todo else None
@@ -191,7 +185,7 @@ def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settin
     stamp = json.dumps({"model": model_stamp(run), "fill": params.fill, "sigma": params.sigma,
                         "dilation": params.dilation_px, "radius": params.radius, "seed": settings.attention.seed,
                         "candidates": settings.attention.swap_candidates, "rows": len(rows)}, sort_keys=True)
-    cache_path = run.attention_dir / RELIANCE_FILE
+    cache_path = run.reliance_cache
     done = None
     if cache_path.is_file():
         try:
@@ -218,7 +212,7 @@ def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settin
 
 
 def _previous_per_image(run: RunFolder, predictions: pd.DataFrame) -> pd.DataFrame | None:
-    path = run.attention_dir / PER_IMAGE_FILE
+    path = run.attention_per_image
     if not path.is_file():
         return None
     try:
@@ -229,25 +223,16 @@ def _previous_per_image(run: RunFolder, predictions: pd.DataFrame) -> pd.DataFra
     return previous if aligned else None
 
 
-def _read_metrics(run: RunFolder) -> dict:
-    if not run.metrics.is_file():
-        return {}
-    try:
-        return json.loads(run.metrics.read_text())
-    except json.JSONDecodeError as exc:
-        raise AttentionError(f"{run.metrics} is not valid JSON ({exc}); rerun `python -m model evaluate --run {run.name}`") from None
-
-
 def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
     """Compute and write the run's attention analytics; return {"attention", "background_reliance", "notes"}."""
     settings = settings or get_settings()
     if options.max_images is not None and options.max_images < 1:
         raise AttentionError(f"--max-images must be at least 1, got {options.max_images}")
     run = resolve_run(options.run, settings)
-    config = read_config(run)
-    brands = [str(b) for b in config.get("class_names", [])]
-    predictions = read_predictions(run)
-    maps = read_attention_maps(run)
+    config = run.read_config()
+    brands = list(config.class_names)
+    predictions = run.read_predictions()
+    maps = run.read_attention_maps()
     if len(maps) != len(predictions):
         raise AttentionError(
             f"{run.attention_maps} has {len(maps)} maps but predictions.csv has {len(predictions)} rows; "
@@ -273,7 +258,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
     per_image = pd.concat([predictions[["path", "brand", "predicted"]].astype(str), metrics[[*METRICS, *ZONE_COLUMNS]]],
                           axis=1)
 
-    existing = _read_metrics(run)
+    existing = run.read_metrics()
     previous = _previous_per_image(run, predictions)
     sample = stratified_sample(predictions["brand"], options.max_images, settings.attention.seed)
     sample_paths = predictions["path"].astype(str).iloc[sample].tolist()
@@ -281,7 +266,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
     if options.gradcam or options.reliance:
         from model.predict import load_analyser
 
-        analyser = load_analyser(run, settings)
+        analyser = load_analyser(run.root, settings)
 
     gradcam_info, sanity = None, existing.get("attention", {}).get("sanity_check")
     if options.gradcam:
@@ -316,8 +301,8 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
                 notes.append(f"{int((problems != '').sum())} photo(s) could not be treated (e.g. {problems[problems != ''].iloc[0]})")
             reliance = reliance_section(table, brands, fill_name)
 
-    write_dataframe_atomic(run.attention_dir / PER_IMAGE_FILE, per_image[list(PER_IMAGE_COLUMNS)])
-    merged = {**_read_metrics(run), "attention": section}  # re-read: keep whatever else was written meanwhile
+    write_dataframe_atomic(run.attention_per_image, per_image[list(PER_IMAGE_COLUMNS)])
+    merged = {**run.read_metrics(), "attention": section}  # re-read: keep whatever else was written meanwhile
     if reliance is not None:
         merged["background_reliance"] = reliance
     write_json_atomic(run.metrics, merged)
@@ -389,5 +374,5 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print("demo ground truth (signature zone share vs the other houses' share on that zone):")
         print(check.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"written: {result['run'].metrics} (attention, background_reliance), "
-          f"{result['run'].attention_dir / PER_IMAGE_FILE}")
+          f"{result['run'].attention_per_image}")
     return 0

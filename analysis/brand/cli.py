@@ -15,9 +15,10 @@ import sys
 
 import pandas as pd
 
-from analysis.brand import AnalyticsError, distinctiveness, drift, similarity
-from analysis.brand.runfolder import ANALYTICS_FILE, frame_records, load_run, resolve_run_dir, update_analytics
+from analysis.brand import distinctiveness, drift, similarity
+from analysis.brand.runfolder import frame_records, load_run, resolve_run_dir, update_analytics
 from core.config import Settings, get_settings
+from core.contract import BRAND_ANALYTICS_FILE, AnalyticsError, ContractError, RunFolder
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 20)
@@ -73,19 +74,19 @@ def _similar(args, settings: Settings) -> None:
     found = similarity.nearest_looks(index, index.vectors[matches[0]], k + 1)
     found = found[found["path"] != index.looks["path"].iloc[matches[0]]].head(k)
     found["rank"] = range(1, len(found) + 1)
-    print(f"index: {run_dir / similarity.INDEX_DIR} ({'cached' if index.from_cache else 'built'}, {len(index.looks)} looks)")
+    print(f"index: {RunFolder(run_dir).look_index_dir} ({'cached' if index.from_cache else 'built'}, {len(index.looks)} looks)")
     print(found.round(4).to_string(index=False))
 
 
 def add_commands(sub) -> None:
     """The brand-analytics subcommands of `python -m analysis`."""
     analytics = get_settings().analytics
-    index = sub.add_parser("index", help=f"distinctiveness index per brand -> {ANALYTICS_FILE} 'index'")
+    index = sub.add_parser("index", help=f"distinctiveness index per brand -> {BRAND_ANALYTICS_FILE} 'index'")
     index.add_argument("--run", required=True, help="run name or folder (the random split)")
     index.add_argument("--collection-run", help="a run of the same houses on the by-collection split, to compare")
     index.add_argument("--resamples", type=int, default=analytics.bootstrap_resamples, help="bootstrap resamples (default: %(default)s)")
 
-    drift_parser = sub.add_parser("drift", help=f"accuracy and centroid drift per brand and year -> {ANALYTICS_FILE} 'drift'")
+    drift_parser = sub.add_parser("drift", help=f"accuracy and centroid drift per brand and year -> {BRAND_ANALYTICS_FILE} 'drift'")
     drift_parser.add_argument("--run", required=True, help="run name or folder")
     drift_parser.add_argument("--by", choices=drift.PERIODS, default="year", help="period (default: %(default)s)")
 
@@ -109,7 +110,7 @@ def run_command(args, settings: Settings) -> int:
         return 1
     try:
         COMMANDS[args.command](args, settings)
-    except AnalyticsError as exc:
+    except ContractError as exc:  # AnalyticsError, or a run or dataset the contract's readers refused
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -20,15 +20,13 @@ bias (mean of the resamples − the measured value) and clipped to the statistic
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, silhouette_samples
 
-from analysis.brand import AnalyticsError
-from analysis.brand.runfolder import RunData, frame_records, l2_normalise, manifest_path_of, read_json
+from analysis.brand.runfolder import RunData, frame_records, l2_normalise
 from core.config import Settings
+from core.contract import AnalyticsError, reraise_as
 
 # The definition of the index (not a tunable default: changing a weight changes what the number means).
 INDEX_WEIGHTS = {"recall": 0.30, "f1": 0.30, "silhouette": 0.20, "margin": 0.20}
@@ -213,23 +211,24 @@ def _named(name: str, bounds: tuple[float, float]) -> dict[str, float]:
 
 def split_of(run: RunData) -> str | None:
     """`random` or `collection`: the run's dataset split, from config.json or the dataset's summary.json."""
-    for holder in (run.config, run.config.get("dataset") if isinstance(run.config.get("dataset"), dict) else {}):
-        value = holder.get("split") if isinstance(holder, dict) else None
-        if isinstance(value, str) and value in ("random", "collection"):
+    if run.config is None:
+        return None
+    value = run.config.get("split")
+    if isinstance(value, str) and value in ("random", "collection"):
+        return value
+    dataset = run.config.dataset
+    if dataset is not None and dataset.exists():
+        with reraise_as(AnalyticsError):
+            value = dataset.read_summary().get("split")
+        if isinstance(value, str):
             return value
-    manifest = manifest_path_of(run.config)
-    if manifest is not None:
-        for summary in (manifest.parent / "summary.json", manifest.parent.parent / "summary.json"):
-            value = read_json(summary, required=False).get("split")
-            if isinstance(value, str):
-                return value
     return None
 
 
 def compute_for_run(run: RunData, settings: Settings) -> dict:
     """The `index` section of a run's brand_analytics.json."""
     if run.embeddings is None:
-        raise AnalyticsError(f"{Path(run.directory) / 'embeddings.npy'} is missing: the index needs the embeddings")
+        raise AnalyticsError(f"{run.folder.embeddings} is missing: the index needs the embeddings")
     cfg = settings.analytics
     table = distinctiveness_table(
         run.true_indices(),

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.brand import AnalyticsError
 from analysis.brand.runfolder import RunData, frame_records, l2_normalise
 from core.config import Settings
+from core.contract import AnalyticsError
 
 PERIODS = ("year", "season")
 
@@ -120,7 +120,7 @@ def brand_drift_summary(table: pd.DataFrame) -> pd.DataFrame:
 def compute_for_run(run: RunData, settings: Settings, by: str = "year") -> dict:
     """The `drift` section of a run's brand_analytics.json."""
     if run.embeddings is None:
-        raise AnalyticsError(f"{run.directory / 'embeddings.npy'} is missing: drift needs the embeddings")
+        raise AnalyticsError(f"{run.folder.embeddings} is missing: drift needs the embeddings")
     predictions = run.predictions.reset_index(drop=True)
     correct = (predictions["brand"] == predictions["predicted"]).to_numpy()
     cfg = settings.analytics

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from analysis.brand import AnalyticsError
 from analysis.brand.runfolder import l2_normalise, load_run, resolve_run_dir
 from core.config import Settings
+from core.contract import EVALUATE_COMMAND, AnalyticsError, RunFolder
 from core.fileio import atomic_path, sha256_file, write_dataframe_atomic, write_json_atomic
 
-INDEX_DIR = "index"
+# The cache's own files inside the run's look index folder (RunFolder.look_index_dir).
+VECTORS_FILE, LOOKS_FILE, META_FILE = "vectors.npy", "looks.csv", "index.json"
 INDEX_VERSION = 1
 LOOK_COLUMNS = ("path", "brand", "collection", "season", "year")
 
@@ -55,21 +56,21 @@ def index_from_arrays(embeddings: np.ndarray, looks: pd.DataFrame, from_cache: b
     return LookIndex(vectors, looks.reset_index(drop=True), fit_neighbours(vectors), from_cache)
 
 
-def _fingerprint(run_dir: Path) -> dict:
+def _fingerprint(run: RunFolder) -> dict:
     return {
         "version": INDEX_VERSION,
-        "embeddings_sha256": sha256_file(run_dir / "embeddings.npy"),
-        "predictions_sha256": sha256_file(run_dir / "predictions.csv"),
+        "embeddings_sha256": sha256_file(run.embeddings),
+        "predictions_sha256": sha256_file(run.predictions),
     }
 
 
 def _read_cached(index_dir: Path, fingerprint: dict) -> LookIndex | None:
     try:
-        meta = json.loads((index_dir / "index.json").read_text(encoding="utf-8"))
+        meta = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
         if any(meta.get(key) != value for key, value in fingerprint.items()):
             return None
-        vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
-        looks = pd.read_csv(index_dir / "looks.csv")
+        vectors = np.load(index_dir / VECTORS_FILE, allow_pickle=False)
+        looks = pd.read_csv(index_dir / LOOKS_FILE)
     except (OSError, ValueError, json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     if vectors.ndim != 2 or len(vectors) != len(looks) or len(looks) != meta.get("count"):
@@ -78,27 +79,30 @@ def _read_cached(index_dir: Path, fingerprint: dict) -> LookIndex | None:
 
 
 def _write_cache(index_dir: Path, index: LookIndex, fingerprint: dict) -> None:
-    with atomic_path(index_dir / "vectors.npy") as tmp:
+    with atomic_path(index_dir / VECTORS_FILE) as tmp:
         np.save(tmp, index.vectors)
-    write_dataframe_atomic(index_dir / "looks.csv", index.looks)
+    write_dataframe_atomic(index_dir / LOOKS_FILE, index.looks)
     # index.json last: until it names these sources, a reader treats the folder as absent.
     write_json_atomic(
-        index_dir / "index.json",
+        index_dir / META_FILE,
         {**fingerprint, "count": len(index.looks), "dimension": index.dimension, "metric": "cosine"},
     )
 
 
 def load_or_build_index(run: str | Path, settings: Settings) -> LookIndex:
     """The run's look index: from `runs/<run>/index/` when it is current, else built and cached there."""
-    run_dir = resolve_run_dir(run, settings)
-    if not (run_dir / "embeddings.npy").is_file():
-        raise AnalyticsError(f"{run_dir / 'embeddings.npy'} is missing: similar looks need the run's embeddings")
-    index_dir = run_dir / INDEX_DIR
-    fingerprint = _fingerprint(run_dir)
+    folder = RunFolder(resolve_run_dir(run, settings))
+    if not folder.embeddings.is_file():
+        raise AnalyticsError(f"{folder.embeddings} is missing: similar looks need the run's embeddings "
+                             f"(`{EVALUATE_COMMAND.format(run=folder.name)}` writes them)")
+    if not folder.predictions.is_file():
+        raise AnalyticsError(f"{folder.predictions} is missing: rerun `{EVALUATE_COMMAND.format(run=folder.name)}`")
+    index_dir = folder.look_index_dir
+    fingerprint = _fingerprint(folder)
     cached = _read_cached(index_dir, fingerprint)
     if cached is not None:
         return cached
-    data = load_run(run_dir, settings, need_embeddings=True)
+    data = load_run(folder.root, settings, need_embeddings=True)
     looks = data.predictions[[c for c in LOOK_COLUMNS if c in data.predictions.columns]]
     index = index_from_arrays(data.embeddings, looks)
     _write_cache(index_dir, index, fingerprint)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.brand import AnalyticsError
-from analysis.brand.runfolder import load_run
+from core.contract import AnalyticsError
+from core.rundata import load_run
 from model.ensemble import (
     aligned_rows,
     build_ensemble,

@@ -11,6 +11,7 @@ import pytest
 from analysis.__main__ import main as analysis_main
 from analysis.attention import METRICS, PER_IMAGE_COLUMNS, ZONES
 from analysis.attention.analyse import mask_table, stratified_sample
+from core.contract import RunConfig
 
 BRANDS = ("Versace", "Chanel", "Giorgio Armani")  # the small run's classes (conftest.py)
 
@@ -121,7 +122,8 @@ def test_mask_table_finds_rembg_masks_for_real_photos(tmp_path):
                  ).to_csv(nobg / "manifest.csv", index=False)
     raw = pd.DataFrame({"path": ["/r/a.jpg", "/r/b.jpg", "/r/c.jpg"], "brand": ["X", "Y", "Y"],
                         "figure_mask_path": ["", "/gt/b.png", ""], "zones_mask_path": ["", "/gt/b.zones.png", ""]})
-    table = mask_table(raw, {"manifest": str(tmp_path / "datasets" / "real" / "manifest.csv")})
+    table = mask_table(raw, RunConfig(run="real-raw", variant="raw", class_names=["X", "Y"],
+                                      manifest=str(tmp_path / "datasets" / "real" / "manifest.csv")))
     assert table["figure_mask"].tolist() == ["/m/a.png", "/gt/b.png", ""]
     assert table["mask_source"].tolist() == ["rembg", "generator", ""]
     assert table["zones_mask"].tolist() == ["", "/gt/b.zones.png", ""]
@@ -129,7 +131,8 @@ def test_mask_table_finds_rembg_masks_for_real_photos(tmp_path):
     # A nobg run: the row names its rembg mask and its original photo, which donates the venue.
     nobg_rows = pd.DataFrame({"path": ["/n/a.png"], "brand": ["X"], "figure_mask_path": ["/m/a.png"],
                               "zones_mask_path": [""], "rembg_mask_path": ["/m/a.png"], "original_path": ["/r/a.jpg"]})
-    table = mask_table(nobg_rows, {"manifest": str(nobg / "manifest.csv")})
+    table = mask_table(nobg_rows, RunConfig(run="real-nobg", variant="nobg", class_names=["X", "Y"],
+                                            manifest=str(nobg / "manifest.csv")))
     assert table["mask_source"].tolist() == ["rembg"] and table["venue_path"].tolist() == ["/r/a.jpg"]
 
 

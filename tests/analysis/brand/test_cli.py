@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.__main__ import main as analysis_main
@@ -104,6 +105,27 @@ def test_user_errors_are_one_line(runs, capsys, argv, message):
         assert code == 0
     else:
         assert code == 1 and err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["index"], ["drift"], ["similar", "--look", "atelier/2019/look-000.png"]])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("no predicted column", "predictions.csv: the predictions lacks the column(s) predicted"),
+        ("an embedding short", "embeddings.npy has shape (23, 6); expected one row per predictions.csv row (24)"),
+    ],
+)
+def test_a_damaged_run_is_one_error_line(runs, capsys, argv, damage, message):
+    run_dir = runs / "runs" / "cli-raw"
+    if damage == "no predicted column":
+        predictions = pd.read_csv(run_dir / "predictions.csv")
+        predictions.drop(columns="predicted").to_csv(run_dir / "predictions.csv", index=False)
+    else:
+        np.save(run_dir / "embeddings.npy", np.load(run_dir / "embeddings.npy")[:-1])
+    assert analysis_main([argv[0], "--run", "cli-raw", *argv[1:]]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert not (run_dir / "brand_analytics.json").exists()  # nothing written from a damaged run
 
 
 def test_default_ensemble_names():
