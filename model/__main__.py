@@ -141,15 +141,13 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summar
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser(get_settings()).parse_args(argv)
-    from analysis.brand import AnalyticsError
-    from core.contract import RunError
+    from core.contract import ContractError
     from core.images import ImageError
     from model.assets import AssetError
-    from model.data import DataError
     from model.training import TrainError
 
     settings = get_settings(args.workspace)
-    user_errors = (AnalyticsError, DataError, RunError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
+    user_errors = (ContractError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
     try:
         return COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:

@@ -158,7 +158,7 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
 
 
 def predictions_frame(rows: pd.DataFrame, class_names: list[str], y_true: np.ndarray, probabilities: np.ndarray,
-                      stats: dict[str, np.ndarray]) -> pd.DataFrame:
+                      stats: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """One row per photo: path, brand, predicted, correct, prob_<brand>…, attention stats, manifest columns."""
     predicted = probabilities.argmax(axis=1)
     frame = pd.DataFrame({
@@ -169,7 +169,7 @@ def predictions_frame(rows: pd.DataFrame, class_names: list[str], y_true: np.nda
     })
     for column, values in zip(probability_columns(class_names), probabilities.T, strict=True):
         frame[column] = values
-    for column in STAT_COLUMNS:
+    for column in STAT_COLUMNS if stats is not None else ():  # a model without attention has no map statistics
         frame[column] = stats[column].astype(np.int64) if column.endswith(("_row", "_col")) else stats[column]
     # The manifest's other columns (collection, year, masks…) let later analytics join on a row.
     for column in rows.columns:
