@@ -33,6 +33,7 @@ from PIL import Image
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
+from core.contract import RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
 from dashboard.figures import brand as figures
@@ -187,7 +188,7 @@ def index_section(run: RunData, brand: str, settings: Settings, figs: _Figures) 
 
 def confusion_row(run: RunData, brand: str) -> pd.Series:
     """The brand's row of confusion.csv (else recounted from predictions.csv)."""
-    path = run.directory / "confusion.csv"
+    path = RunFolder(run.directory).confusion
     if path.is_file():
         matrix = pd.read_csv(path, index_col=0)
         if brand in matrix.index:
@@ -223,7 +224,7 @@ def _heat_image(heat: np.ndarray, log_scale: bool) -> Image.Image:
 
 
 def heatmap_section(run: RunData, brand: str) -> str:
-    path = run.directory / "attention" / "sums.npz"
+    path = RunFolder(run.directory).attention_sums
     title = "<h2 id='heatmaps'>Attention heat maps</h2>"
     if not path.is_file():
         return f"{title}<p>This run has no attention/sums.npz (run `python -m model evaluate --run {_esc(run.name)}`).</p>"
@@ -320,7 +321,7 @@ def examples_section(run: RunData, brand: str, settings: Settings) -> str:
 
     title = "<h2 id='examples'>Example photos</h2>"
     chosen = example_looks(run, brand, settings.analytics.report_examples)
-    maps_path = run.directory / "attention" / "maps.npy"
+    maps_path = RunFolder(run.directory).attention_maps
     maps = np.load(maps_path, mmap_mode="r") if maps_path.is_file() else None
     if maps is not None and len(maps) != len(run.predictions):
         maps = None  # not aligned with predictions.csv: show photos without their attention
