@@ -1,15 +1,17 @@
 """The dashboard's only door to the workspace: run folders and dataset folders, cached.
 
-Every reader here follows docs/ARCHITECTURE.md (run folders through `model.runs`, dataset
-folders through their `manifest.csv`/`summary.json`) and nothing else; the dashboard never trains.
-Tables and arrays are cached with `st.cache_data`, keyed by the file's path *and* modification
-time, so a rerun of `python -m model evaluate` shows up without restarting the app. Models and
-rembg sessions are cached with `st.cache_resource` (one per process).
+File names, schemas and validation are core.contract's: every reader here is a contract reader
+(`RunFolder.read_*`, `DatasetFolder`, `read_manifest_table`) wrapped in a cache, and raises its
+`ContractError` (the message names the file and the command that remakes it) for pages to show.
+Tables and arrays are cached with `st.cache_data`, keyed by the folder *and* the modification time
+of every file the reader opens, so a rerun of `python -m model evaluate` shows up without
+restarting the app. Models and rembg sessions are cached with `st.cache_resource` (one per process).
+The dashboard never trains; what it does write (a run's look index on a miss, ...) is listed in
+docs/DASHBOARD.md, "What it writes".
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +21,10 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from core import contract
 from core.config import Settings, get_settings
+from core.contract import ContractError, DatasetFolder, RunConfig, RunFolder
 from core.images import ImageError, load_rgb
-from model import runs as run_files
-
-MANIFEST = "manifest.csv"
-SUMMARY = "summary.json"
-NOBG = "nobg"
-DEMO_MARKERS = ("demo.json",)
-
-
-class ArtifactError(ValueError):
-    """A run or dataset file the dashboard cannot read; the message names the file and the fix."""
 
 
 def stamp(path: str | os.PathLike) -> int:
@@ -46,231 +40,222 @@ def stamp(path: str | os.PathLike) -> int:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """What the sidebar needs to know about one run folder."""
+    """What the sidebar needs to know about one run folder, from its config.json."""
 
     name: str
     path: str
-    variant: str  # "raw", "nobg", or "" when config.json does not say
-    dataset_dir: str  # the dataset folder the run trained on, "" when unknown
+    variant: str  # config.json's variant: "raw", "nobg", or another kind ("ensemble"); "" when it says none
+    dataset_dir: str  # the dataset folder of config.json's manifest, "" when it names none
     trained: bool
     evaluated: bool
+    problem: str = ""  # why config.json cannot be read (the file and what to rerun); "" for a readable run
 
     @property
-    def folder(self) -> run_files.RunFolder:
-        return run_files.RunFolder(Path(self.path))
+    def folder(self) -> RunFolder:
+        return RunFolder(Path(self.path))
 
     @property
     def dataset(self) -> str:
         return Path(self.dataset_dir).name if self.dataset_dir else ""
 
-
-def _manifest_paths(value) -> list[str]:
-    """Every string in a (nested) config that names a manifest CSV."""
-    if isinstance(value, dict):
-        return [p for v in value.values() for p in _manifest_paths(v)]
-    if isinstance(value, list):
-        return [p for v in value for p in _manifest_paths(v)]
-    return [value] if isinstance(value, str) and value.endswith(".csv") and "manifest" in value else []
+    @property
+    def damaged(self) -> bool:
+        return bool(self.problem)
 
 
-def dataset_dir_of(config: dict, settings: Settings) -> str:
-    """The dataset folder named by a run's config.json (a manifest path, or a dataset name/folder)."""
-    for manifest in _manifest_paths(config):
-        folder = Path(manifest).parent
-        return str(folder.parent if folder.name == NOBG else folder)
-    for key in ("dataset_dir", "dataset"):
-        value = config.get(key)
-        if isinstance(value, str) and value:
-            path = Path(value)
-            if not path.is_absolute():
-                path = settings.paths.datasets / value
-            return str(path.parent if path.name == NOBG else path)
-    return ""
-
-
-def variant_of(config: dict) -> str:
-    variant = str(config.get("variant", "")).lower()
-    if variant:  # "raw", "nobg", or another kind of run (an ensemble) the pickers leave out
-        return variant
-    manifests = _manifest_paths(config)
-    if manifests:
-        return "nobg" if Path(manifests[0]).parent.name == NOBG else "raw"
-    return ""
+def run_info(folder: RunFolder) -> RunInfo:
+    """The run as its config.json describes it; a damaged config gives a run that carries the problem."""
+    trained, evaluated = folder.is_trained(), folder.is_evaluated()
+    try:
+        config = folder.read_config()
+    except ContractError as exc:
+        return RunInfo(name=folder.name, path=str(folder.root), variant="", dataset_dir="", trained=trained,
+                       evaluated=evaluated, problem=str(exc))
+    dataset = config.dataset
+    return RunInfo(name=folder.name, path=str(folder.root), variant=config.variant,
+                   dataset_dir=str(dataset.root) if dataset else "", trained=trained, evaluated=evaluated)
 
 
 @st.cache_data(show_spinner=False)
-def _run_infos(runs_root: str, stamps: tuple) -> list[RunInfo]:
-    settings = get_settings(Path(runs_root).parent)
-    infos = []
-    for folder in run_files.list_runs(settings):
-        try:
-            config = run_files.read_config(folder)
-        except run_files.RunError:
-            continue
-        infos.append(
-            RunInfo(
-                name=folder.name, path=str(folder.root), variant=variant_of(config),
-                dataset_dir=dataset_dir_of(config, settings), trained=run_files.is_trained(folder),
-                evaluated=run_files.is_evaluated(folder),
-            )
-        )
-    return infos
+def _run_infos(workspace: str, stamps: tuple) -> list[RunInfo]:
+    # `stamps` (every run's `_listing_stamps`) is only the cache key: a changed file re-lists the runs.
+    return [run_info(folder) for folder in contract.list_runs(get_settings(workspace))]
+
+
+def _listing_stamps(folder: RunFolder) -> tuple:
+    """What `run_info` reads of a run: its config, and the files that make it trained / evaluated."""
+    return folder.name, stamp(folder.config), stamp(folder.model), stamp(folder.metrics), stamp(folder.predictions)
 
 
 def list_run_infos(settings: Settings | None = None) -> list[RunInfo]:
-    """Every run folder with a config.json, re-read when any run's config/model/metrics changes."""
+    """Every run folder with a config.json, damaged ones included; re-read when any of their files changes."""
     settings = settings or get_settings()
     root = settings.paths.runs
-    stamps = tuple(
-        (p.name, stamp(p / "config.json"), stamp(p / "model.keras"), stamp(p / "metrics.json"))
-        for p in (sorted(root.iterdir()) if root.is_dir() else [])
-    )
-    return _run_infos(str(root), stamps)
+    folders = [RunFolder(p) for p in sorted(root.iterdir())] if root.is_dir() else []
+    return _run_infos(str(settings.paths.root), tuple(_listing_stamps(f) for f in folders))
 
 
 def list_datasets(settings: Settings | None = None) -> list[str]:
-    """Dataset folder names (those with a manifest.csv)."""
-    settings = settings or get_settings()
-    root = settings.paths.datasets
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+    """Names of the workspace's dataset folders (those with a manifest)."""
+    return [folder.name for folder in contract.list_datasets(settings or get_settings())]
 
 
 # --------------------------------------------------------------------------- dataset folders
 
 
-@st.cache_data(show_spinner=False)
-def _read_json(path: str, mtime: int) -> dict:
-    try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{path} is not readable JSON ({exc})") from None
-    return value if isinstance(value, dict) else {}
-
-
-def read_json(path: str | os.PathLike) -> dict:
-    """A JSON object file, or {} when it does not exist."""
-    path = Path(path)
-    return _read_json(str(path), stamp(path)) if path.is_file() else {}
+def dataset_folder(dataset_dir: str) -> DatasetFolder:
+    return DatasetFolder(Path(dataset_dir))
 
 
 @st.cache_data(show_spinner=False)
-def _read_csv(path: str, mtime: int, index_col: int | None = None) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, keep_default_na=False, index_col=index_col)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ArtifactError(f"{path} is not a readable CSV ({exc})") from None
-
-
-def read_csv(path: str | os.PathLike, index_col: int | None = None) -> pd.DataFrame | None:
-    """A CSV as a DataFrame (empty cells stay ""), or None when the file does not exist."""
-    path = Path(path)
-    return _read_csv(str(path), stamp(path), index_col) if path.is_file() else None
+def _dataset_summary(root: str, summary_mtime: int) -> dict:
+    return DatasetFolder(Path(root)).read_summary()
 
 
 def dataset_summary(dataset_dir: str) -> dict:
-    return read_json(Path(dataset_dir) / SUMMARY)
-
-
-def dataset_manifest(dataset_dir: str, nobg: bool = False) -> pd.DataFrame | None:
-    folder = Path(dataset_dir) / NOBG if nobg else Path(dataset_dir)
-    return read_csv(folder / MANIFEST)
+    """summary.json of a dataset folder, {} before `prepare` wrote one; raises DataError when damaged."""
+    folder = dataset_folder(dataset_dir)
+    return _dataset_summary(str(folder.root), stamp(folder.summary))
 
 
 @st.cache_data(show_spinner=False)
-def _csv_mentions_demo(csv_path: str, mtime: int) -> bool:
-    try:
-        head = pd.read_csv(csv_path, nrows=20, usecols=lambda c: c in ("image_alt", "show_type", "collection_url"))
-    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return False
-    text = " ".join(head.fillna("").astype(str).to_numpy().ravel()).lower()  # pandas 3 keeps NaN through astype(str)
-    return "demo" in text
+def _dataset_source_kind(root: str, summary_mtime: int) -> str:
+    return DatasetFolder(Path(root)).source()["kind"]
+
+
+def dataset_source_kind(dataset_dir: str) -> str:
+    """What the data is, as `prepare` recorded it in summary.json: "demo", "real", or "unknown" when it predates that."""
+    folder = dataset_folder(dataset_dir)
+    return _dataset_source_kind(str(folder.root), stamp(folder.summary))
 
 
 def dataset_is_demo(dataset_dir: str) -> bool:
-    """A generated demo dataset: its summary or runway CSV says so, or a demo.json sits beside the CSV."""
-    if not dataset_dir:
-        return False
-    summary = dataset_summary(dataset_dir)
-    if summary.get("demo") or str(summary.get("source", "")).lower() == "demo":
-        return True
-    csv = summary.get("csv")
-    if not csv:
-        return False
-    csv_path = Path(csv)
-    if any((csv_path.parent / marker).is_file() for marker in DEMO_MARKERS):
-        return True
-    return csv_path.is_file() and _csv_mentions_demo(str(csv_path), stamp(csv_path))
+    """A generated demo dataset: its summary.json's `source.kind` says so (nothing else is looked at)."""
+    return bool(dataset_dir) and dataset_source_kind(dataset_dir) == "demo"
+
+
+@st.cache_data(show_spinner=False)
+def _manifest(path: str, mtime: int) -> pd.DataFrame:
+    return contract.read_manifest_table(path, required=contract.TRAINING_COLUMNS)
+
+
+def dataset_manifest(dataset_dir: str, variant: str = "raw") -> pd.DataFrame:
+    """The manifest of one variant ("raw" or "nobg") as strings; raises DataError when missing or damaged."""
+    path = dataset_folder(dataset_dir).manifest_for(variant)
+    return _manifest(str(path), stamp(path))
 
 
 # --------------------------------------------------------------------------- run folders
 
 
-def run_config(run: RunInfo) -> dict:
-    return read_json(run.folder.config)
+@st.cache_data(show_spinner=False)
+def _run_config(root: str, config_mtime: int) -> RunConfig:
+    return RunFolder(Path(root)).read_config()
 
 
-def run_metrics(run: RunInfo) -> dict:
-    return read_json(run.folder.metrics)
-
-
-def run_history(run: RunInfo) -> pd.DataFrame | None:
-    history = read_csv(run.folder.history)
-    if history is None:
-        return None
-    return history.apply(pd.to_numeric, errors="coerce")
-
-
-def run_confusion(run: RunInfo) -> pd.DataFrame | None:
-    matrix = read_csv(run.folder.confusion, index_col=0)
-    return None if matrix is None else matrix.apply(pd.to_numeric, errors="coerce").fillna(0).astype(int)
-
-
-def run_predictions(run: RunInfo) -> pd.DataFrame | None:
-    return read_csv(run.folder.predictions)
+def run_config(run: RunInfo) -> RunConfig:
+    return _run_config(run.path, stamp(run.folder.config))
 
 
 def run_class_names(run: RunInfo) -> list[str]:
-    config = run_config(run)
-    for key in ("class_names", "classes", "brands"):
-        if isinstance(config.get(key), list) and config[key]:
-            return [str(v) for v in config[key]]
-    matrix = run_confusion(run)
-    return list(matrix.index) if matrix is not None else []
+    """The model's classes in output order: config.json's class_names, the one place that records them."""
+    return list(run_config(run).class_names)
 
 
 @st.cache_data(show_spinner=False)
-def _attention_sums(path: str, mtime: int) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as sums:
-        return {key: np.asarray(sums[key]) for key in sums.files}
+def _run_metrics(root: str, metrics_mtime: int) -> dict:
+    return RunFolder(Path(root)).read_metrics()
 
 
-def run_attention_sums(run: RunInfo) -> dict[str, np.ndarray] | None:
-    path = run.folder.attention_sums
-    return _attention_sums(str(path), stamp(path)) if path.is_file() else None
+def run_metrics(run: RunInfo) -> dict:
+    """metrics.json, {} before the run is evaluated."""
+    return _run_metrics(run.path, stamp(run.folder.metrics))
+
+
+@st.cache_data(show_spinner=False)
+def _run_history(root: str, history_mtime: int) -> pd.DataFrame:
+    return RunFolder(Path(root)).read_history()
+
+
+def run_history(run: RunInfo) -> pd.DataFrame:
+    return _run_history(run.path, stamp(run.folder.history))
+
+
+@st.cache_data(show_spinner=False)
+def _run_confusion(root: str, confusion_mtime: int) -> pd.DataFrame:
+    return RunFolder(Path(root)).read_confusion()
+
+
+def run_confusion(run: RunInfo) -> pd.DataFrame:
+    return _run_confusion(run.path, stamp(run.folder.confusion))
+
+
+@st.cache_data(show_spinner=False)
+def _run_predictions(root: str, predictions_mtime: int) -> pd.DataFrame:
+    return RunFolder(Path(root)).read_predictions()
+
+
+def run_predictions(run: RunInfo) -> pd.DataFrame:
+    """predictions.csv as strings (empty cells ""): one row per test photo."""
+    return _run_predictions(run.path, stamp(run.folder.predictions))
+
+
+@st.cache_data(show_spinner=False)
+def _attention_sums(root: str, sums_mtime: int) -> dict[str, np.ndarray]:
+    folder = RunFolder(Path(root))
+    sums = folder.read_attention_sums()
+    # The contract's reader opens the archive; the heatmaps also need every array evaluate writes in it.
+    missing = [key for key in contract.SUMS_KEYS if key not in sums]
+    if missing:
+        raise contract.RunError(f"{folder.attention_sums} lacks {', '.join(missing)}; "
+                                f"rerun `{contract.EVALUATE_COMMAND.format(run=folder.name)}`")
+    return sums
+
+
+def run_attention_sums(run: RunInfo) -> dict[str, np.ndarray]:
+    return _attention_sums(run.path, stamp(run.folder.attention_sums))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _attention_maps(path: str, mtime: int) -> np.ndarray:
+def _attention_maps(root: str, maps_mtime: int, rows: int) -> np.ndarray:
     # float16 (N, 28, 28): 1.5 kB a photo, small enough to hold in memory as float32.
-    return np.load(path, allow_pickle=False).astype(np.float32)
+    return np.array(RunFolder(Path(root)).read_attention_maps(rows=rows), dtype=np.float32)
 
 
-def run_attention_maps(run: RunInfo) -> np.ndarray | None:
-    path = run.folder.attention_maps
-    return _attention_maps(str(path), stamp(path)) if path.is_file() else None
+def run_attention_maps(run: RunInfo, rows: int) -> np.ndarray:
+    """attention/maps.npy, checked to hold `rows` maps: one per row of predictions.csv, in its order."""
+    return _attention_maps(run.path, stamp(run.folder.attention_maps), int(rows))
+
+
+ATTENTION_COMMAND = "python -m analysis attention --run {run}"
+
+
+@st.cache_data(show_spinner=False)
+def _attention_per_image(root: str, mtime: int) -> pd.DataFrame:
+    folder = RunFolder(Path(root))
+    try:
+        frame = contract.read_table(folder.attention_per_image, contract.PREDICTION_COLUMNS, "per-image attention metrics")
+    except ContractError as exc:  # the table reader names the file; add the command that remakes it
+        raise contract.RunError(f"{exc}; rerun `{ATTENTION_COMMAND.format(run=folder.name)}`") from None
+    numeric = [c for c in frame.columns if c not in contract.PREDICTION_COLUMNS]
+    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
+    return frame
 
 
 def run_attention_per_image(run: RunInfo) -> pd.DataFrame | None:
-    """`attention/per_image.csv` from `python -m analysis attention` (issue 8), when it has run."""
-    frame = read_csv(run.folder.attention_dir / "per_image.csv")
-    if frame is None:
-        return None
-    numeric = [c for c in frame.columns if c not in ("path", "brand", "predicted")]
-    frame = frame.copy()
-    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
-    return frame
+    """`attention/per_image.csv` from `python -m analysis attention`, None before it has run."""
+    path = run.folder.attention_per_image
+    return _attention_per_image(run.path, stamp(path)) if path.is_file() else None
+
+
+@st.cache_data(show_spinner=False)
+def _brand_analytics(root: str, analytics_mtime: int) -> dict:
+    return RunFolder(Path(root)).read_brand_analytics()
+
+
+def run_brand_analytics(run: RunInfo) -> dict:
+    """brand_analytics.json from `python -m analysis`, {} before it has run."""
+    return _brand_analytics(run.path, stamp(run.folder.brand_analytics))
 
 
 # --------------------------------------------------------------------------- photos
@@ -292,7 +277,7 @@ def thumbnail(path: str, max_side: int = 256) -> np.ndarray | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _mean_mask(paths: tuple[str, ...], size: tuple[int, int]) -> np.ndarray | None:
+def _mean_mask(paths: tuple[str, ...], mtimes: tuple[int, ...], size: tuple[int, int]) -> np.ndarray | None:
     from core.images import load_mask
 
     total, count = np.zeros(size, np.float64), 0
@@ -313,7 +298,7 @@ def mean_silhouettes(manifest: pd.DataFrame, size: tuple[int, int], per_brand: i
     out = {}
     for brand, rows in manifest.groupby("brand", sort=False):
         paths = tuple(p for p in rows[column].astype(str) if p and Path(p).is_file())[:per_brand]
-        mask = _mean_mask(paths, size) if paths else None
+        mask = _mean_mask(paths, tuple(stamp(p) for p in paths), size) if paths else None
         if mask is not None:
             out[str(brand)] = mask
     return out
@@ -322,8 +307,13 @@ def mean_silhouettes(manifest: pd.DataFrame, size: tuple[int, int], per_brand: i
 # --------------------------------------------------------------------------- models (cache_resource)
 
 
+def model_stamp(run: RunInfo) -> tuple[int, int]:
+    """What a loaded model depends on: model.keras and config.json (classes, input size, resize filter)."""
+    return stamp(run.folder.model), stamp(run.folder.config)
+
+
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _analyser(run_dir: str, mtime: int):
+def _analyser(run_dir: str, model_stamp: tuple[int, int]):
     from model.predict import load_analyser
 
     return load_analyser(run_dir)
@@ -331,7 +321,7 @@ def _analyser(run_dir: str, mtime: int):
 
 def analyser(run: RunInfo):
     """The run's model wrapped by `model.predict.load_analyser` (custom layers from `model.layers`)."""
-    return _analyser(run.path, stamp(run.folder.model))
+    return _analyser(run.path, model_stamp(run))
 
 
 @st.cache_resource(show_spinner="Loading the background-removal model…")
@@ -342,43 +332,47 @@ def rembg_session(model_name: str, workspace: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _overlay(path: str, photo_mtime: int, maps_path: str, maps_mtime: int, row: int, opacity: float, max_side: int):
+def _overlay(path: str, photo_mtime: int, run_dir: str, maps_mtime: int, rows: int, row: int, opacity: float,
+             max_side: int):
     from model.maps import overlay
 
     picture = _thumbnail(path, photo_mtime, max_side)
     if picture is None:
         return None
-    attention = _attention_maps(maps_path, maps_mtime)[row]
+    attention = _attention_maps(run_dir, maps_mtime, rows)[row]
     return np.asarray(overlay(Image.fromarray(picture), attention, opacity=opacity))
 
 
-def attention_overlay(run: RunInfo, row: int, path: str, opacity: float = 0.5, max_side: int = 256) -> np.ndarray | None:
-    """Test photo `row` of a run (downsampled) with its attention map blended over it (model.maps.overlay)."""
-    maps_path = run.folder.attention_maps
-    if not maps_path.is_file():
-        return None
-    return _overlay(str(path), stamp(path), str(maps_path), stamp(maps_path), int(row), float(opacity), max_side)
+def attention_overlay(run: RunInfo, row: int, path: str, rows: int, opacity: float = 0.5,
+                      max_side: int = 256) -> np.ndarray | None:
+    """Row `row` of predictions.csv (`rows` rows): its photo, downsampled, with its attention map blended over it
+    (model.maps.overlay). None when the photo cannot be read; raises ContractError when maps.npy is missing or
+    does not hold one map per prediction."""
+    maps_mtime = stamp(run.folder.attention_maps)
+    return _overlay(str(path), stamp(path), run.path, maps_mtime, int(rows), int(row), float(opacity), max_side)
 
 
 @st.cache_resource(show_spinner="Preparing Grad-CAM…", max_entries=4)
-def _gradcam_model(run_dir: str, mtime: int):
+def _gradcam_model(run_dir: str, model_stamp: tuple[int, int]):
     from analysis.attention.gradcam import GradCam
 
-    return GradCam(_analyser(run_dir, mtime).model)
+    return GradCam(_analyser(run_dir, model_stamp).model)
 
 
 def gradcam_model(run: RunInfo):
     """Grad-CAM (analysis.attention.gradcam, block5_conv3) on the run's loaded model."""
-    return _gradcam_model(run.path, stamp(run.folder.model))
+    return _gradcam_model(run.path, model_stamp(run))
 
 
 @st.cache_resource(show_spinner="Indexing the runway looks…", max_entries=4)
-def _look_index(run_dir: str, embeddings_mtime: int, workspace: str):
+def _look_index(run_dir: str, embeddings_mtime: int, predictions_mtime: int, workspace: str):
     from analysis.brand.similarity import load_or_build_index
 
     return load_or_build_index(run_dir, get_settings(workspace))
 
 
 def look_index(run: RunInfo):
-    """The run's cosine kNN index of its test looks (built once, cached on disk by brand analytics)."""
-    return _look_index(run.path, stamp(run.folder.embeddings), str(Path(run.path).parents[1]))
+    """The run's cosine kNN index of its test looks (embeddings.npy + predictions.csv). Read from the run's
+    `index/` folder when current, else built and written there: the one file the dashboard writes on its own."""
+    folder = run.folder
+    return _look_index(run.path, stamp(folder.embeddings), stamp(folder.predictions), str(folder.root.parents[1]))

@@ -1,6 +1,6 @@
-"""Brand-page sections fed by `python -m analysis` (issue 9): index, drift, report export.
+"""Brand-page sections fed by `python -m analysis`: index, drift, report export.
 
-Each reads the run's `brand_analytics.json` and draws with `dashboard.figures.brand` (the
+Each reads the run's brand analytics (`RunFolder.brand_analytics`) and draws with `dashboard.figures.brand` (the
 builders the exported report shares); a missing section says which command makes it.
 """
 
@@ -13,24 +13,24 @@ from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
 from dashboard.figures import brand as brand_figures
 
-ANALYTICS_FILE = "brand_analytics.json"
+
+def read_analytics(runs: dict[str, RunInfo]) -> dict[str, dict]:
+    """variant -> the run's brand analytics ({} before `python -m analysis` ran, or after a warning when damaged).
+    Read once per page, so a damaged file is reported once."""
+    return {variant: ui.read_or_warn(artifacts.run_brand_analytics, run) or {} for variant, run in runs.items()}
 
 
-def analytics(run: RunInfo) -> dict:
-    return artifacts.read_json(run.folder.root / ANALYTICS_FILE)
-
-
-def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
+def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], analytics: dict[str, dict], brand: str) -> None:
     st.subheader("Distinctiveness index")
     formula = ""
     for variant, run in runs.items():
-        section = analytics(run).get("index") or {}
+        section = analytics[variant].get("index") or {}
         records = section.get("brands") or []
         if not records:
             continue
         formula = section.get("formula") or formula
         table = pd.DataFrame(records)
-        comparison = (analytics(run).get("split_comparison") or {}).get("brands")
+        comparison = (analytics[variant].get("split_comparison") or {}).get("brands")
         st.markdown(f"**{sel.label(variant)}** · {section.get('split') or 'unknown'} split, {section.get('test_looks', '?')} test looks")
         row = table[table["brand"] == brand]
         if not row.empty:
@@ -55,11 +55,11 @@ def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
         st.info(f"No distinctiveness index yet: `python -m analysis index --run {names}` computes it.")
 
 
-def drift(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
+def drift(sel: ui.Selection, runs: dict[str, RunInfo], analytics: dict[str, dict], brand: str) -> None:
     st.subheader("Identity over time")
     shown = False
     for variant, run in runs.items():
-        section = analytics(run).get("drift") or {}
+        section = analytics[variant].get("drift") or {}
         records = section.get("table") or []
         if not records:
             continue

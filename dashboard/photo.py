@@ -88,8 +88,9 @@ def load_model(run: RunInfo):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def analyse(sha: str, which: str, run_path: str, model_mtime: int, _run: RunInfo, _image: Image.Image):
-    """(Analysis, seconds) of one photo by one run; `which` names the input (original / no background)."""
+def analyse(sha: str, which: str, run_path: str, model_stamp: tuple[int, int], _run: RunInfo, _image: Image.Image):
+    """(Analysis, seconds) of one photo by one run; `which` names the input (original / no background),
+    `model_stamp` is `artifacts.model_stamp(run)` (a retrained run is a new cache entry)."""
     analyser = artifacts.analyser(_run)
     started = time.perf_counter()
     result = analyser.analyse(_image)
@@ -110,7 +111,7 @@ def blend(image: Image.Image, attention: np.ndarray, opacity: float, colormap: s
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def gradcam(sha: str, run_path: str, model_mtime: int, _run: RunInfo, _result):
+def gradcam(sha: str, run_path: str, model_stamp: tuple[int, int], _run: RunInfo, _result):
     """(Grad-CAM map of the predicted class, Spearman with the attention, top-10% overlap) — analysis.attention.gradcam."""
     from analysis.attention.gradcam import agreement
 
@@ -121,7 +122,7 @@ def gradcam(sha: str, run_path: str, model_mtime: int, _run: RunInfo, _result):
 
 
 def nearest_looks(run: RunInfo, embedding: np.ndarray, k: int):
-    """(the k nearest test looks, distances to every look) from the run's cached look index (issue 9)."""
+    """(the k nearest test looks, distances to every look) from the run's cached look index."""
     from analysis.brand import similarity
 
     index = artifacts.look_index(run)

@@ -42,6 +42,7 @@ from plotly.offline import get_plotlyjs
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
+from core.contract import RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
 from dashboard.figures import brand as figures
@@ -139,7 +140,7 @@ def read_index(run: RunData, settings: Settings) -> tuple[dict | None, str]:
 
 def confusion_row(run: RunData, brand: str) -> pd.Series:
     """The brand's row of confusion.csv (else recounted from predictions.csv)."""
-    path = run.directory / "confusion.csv"
+    path = RunFolder(run.directory).confusion
     if path.is_file():
         matrix = pd.read_csv(path, index_col=0)
         if brand in matrix.index:
@@ -150,7 +151,7 @@ def confusion_row(run: RunData, brand: str) -> pd.Series:
 
 def read_attention_sums(run: RunData) -> dict[str, np.ndarray] | None:
     """attention/sums.npz as arrays, or None when the run was evaluated without it."""
-    path = run.directory / "attention" / "sums.npz"
+    path = run.folder.attention_sums
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as sums:
@@ -186,7 +187,7 @@ class ExamplePhoto:
 
 def read_example_photos(run: RunData, brand: str, settings: Settings) -> tuple[list[ExamplePhoto], list[str]]:
     """The example looks' photos, and why those that could not be read failed."""
-    maps_path = run.directory / "attention" / "maps.npy"
+    maps_path = run.folder.attention_maps
     maps = np.load(maps_path, mmap_mode="r") if maps_path.is_file() else None
     if maps is not None and len(maps) != len(run.predictions):
         maps = None  # not aligned with predictions.csv: show photos without their attention

@@ -1,9 +1,9 @@
-"""Attention-analytics sections of the Attention and Brand pages (issue 8), shown when their artifacts exist.
+"""Attention-analytics sections of the Attention and Brand pages, shown when their artifacts exist.
 
 Attention metrics and background reliance come from the `attention` and `background_reliance`
 sections of a run's metrics.json (`python -m analysis attention --run <run>`), drawn with the analytics'
 own builders (`dashboard.figures.attention`). When a section's artifact is missing the page says
-which command makes it, instead of failing. Brand analytics (issue 9) are in brand_sections.py.
+which command makes it, instead of failing. Brand analytics are in brand_sections.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
 from dashboard.figures import attention as attention_figures
 
-ANALYSIS_COMMAND = "python -m analysis attention --run {run}"
+ANALYSIS_COMMAND = artifacts.ATTENTION_COMMAND
 
 
 def _missing(runs: dict[str, RunInfo], what: str) -> None:
@@ -23,9 +23,14 @@ def _missing(runs: dict[str, RunInfo], what: str) -> None:
     st.info(f"No {what} for the selected runs yet: {commands} computes it.")
 
 
-def attention_sections(runs: dict[str, RunInfo]) -> dict[str, dict]:
-    """variant -> metrics.json's `attention` section, for the runs that have one."""
-    return {v: a for v, r in runs.items() if (a := artifacts.run_metrics(r).get("attention"))}
+def read_metrics(runs: dict[str, RunInfo]) -> dict[str, dict]:
+    """variant -> the run's metrics ({} after a warning when damaged); read once per section, reported once."""
+    return {variant: ui.read_or_warn(artifacts.run_metrics, run) or {} for variant, run in runs.items()}
+
+
+def attention_sections(metrics: dict[str, dict]) -> dict[str, dict]:
+    """variant -> the metrics' `attention` section, for the runs that have one."""
+    return {v: a for v, m in metrics.items() if (a := m.get("attention"))}
 
 
 def flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +49,8 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
         "The thesis judged its maps by eye; these numbers come from `python -m analysis attention` "
         "(docs/ATTENTION.md): means per brand with bootstrap 95% confidence intervals in brackets."
     )
-    sections = attention_sections(runs)
+    metrics = read_metrics(runs)
+    sections = attention_sections(metrics)
     if not sections:
         _missing(runs, "attention metrics")
     else:
@@ -79,7 +85,7 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
                    "height for real photos. Error bars: bootstrap 95% CI.")
 
     st.subheader("Background reliance")
-    reliance = {v: m for v, r in runs.items() if (m := artifacts.run_metrics(r).get("background_reliance"))}
+    reliance = {v: section for v, m in metrics.items() if (section := m.get("background_reliance"))}
     if not reliance:
         _missing(runs, "background-reliance test")
     else:
@@ -124,9 +130,9 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
 def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> None:
     """One brand's attention metrics, background reliance and body-zone profile per model (Brand page)."""
     rows = []
-    for variant, run in runs.items():
-        metrics = artifacts.run_metrics(run)
-        attention, reliance = metrics.get("attention"), metrics.get("background_reliance")
+    metrics = read_metrics(runs)
+    for variant, run_metrics in metrics.items():
+        attention, reliance = run_metrics.get("attention"), run_metrics.get("background_reliance")
         if not attention:
             continue
         table = attention_figures.metrics_table(attention, formatted=True)
@@ -142,7 +148,7 @@ def brand_attention(sel: ui.Selection, runs: dict[str, RunInfo], brand: str) -> 
                    "with the background changed (large = the model leans on the venue).")
     profiles = {
         variant: zones
-        for variant, attention in attention_sections(runs).items()
+        for variant, attention in attention_sections(metrics).items()
         if (zones := ((attention.get("body_zones") or {}).get("per_brand") or {}).get(brand))
     }
     if not profiles:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.contract import PREDICTIONS_FILE, probability_columns
+
 REPORT_COLUMNS = ["precision", "recall", "f1", "support"]
 AVERAGES = ("macro avg", "weighted avg")
 _ALIASES = {"f1-score": "f1", "f1_score": "f1", "macro": "macro avg", "weighted": "weighted avg",
@@ -83,7 +85,7 @@ def accuracy_from_confusion(matrix: pd.DataFrame) -> float:
 def cell_rows(predictions: pd.DataFrame, true_brand: str, predicted_brand: str) -> pd.DataFrame:
     """The test photos in one confusion cell, most confident first when probabilities exist."""
     rows = predictions[(predictions["brand"] == true_brand) & (predictions["predicted"] == predicted_brand)]
-    column = f"prob_{predicted_brand}"
+    column = probability_columns([predicted_brand])[0]
     if column in rows:
         rows = rows.assign(_p=pd.to_numeric(rows[column], errors="coerce")).sort_values("_p", ascending=False).drop(columns="_p")
     return rows
@@ -122,7 +124,7 @@ def most_confused_with(matrix: pd.DataFrame, brand: str) -> tuple[str | None, in
 def attention_ranking(predictions: pd.DataFrame, per_image: pd.DataFrame | None, brand: str) -> tuple[pd.DataFrame, str]:
     """One brand's test photos ranked by how concentrated their attention is, best first.
 
-    With attention/per_image.csv (issue 8) the score is the attention mass on the figure; otherwise
+    With attention/per_image.csv the score is the attention mass on the figure; otherwise
     the map's entropy from predictions.csv (low entropy = concentrated). Returns (rows with a
     `score` column and their original `row` position, a sentence saying what the score is).
     """
@@ -140,7 +142,7 @@ def attention_ranking(predictions: pd.DataFrame, per_image: pd.DataFrame | None,
         how = "peak attention value (higher is more concentrated)"
         ascending = False
     else:
-        return frame.iloc[0:0].assign(score=[]), "no attention statistics in predictions.csv"
+        return frame.iloc[0:0].assign(score=[]), f"no attention statistics in {PREDICTIONS_FILE}"
     rows = frame[frame["brand"] == brand].dropna(subset=["score"]).sort_values("score", ascending=ascending)
     return rows, how
 

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.config import get_settings
+from core.contract import ContractError
 from core.fileio import write_text_atomic
 from dashboard import artifacts
 from dashboard.artifacts import RunInfo
@@ -33,6 +34,10 @@ MAKE_A_RUN = (
 )
 PNG_HINT = "PNG: the camera button in each chart's toolbar; the button below each chart saves its data as CSV."
 DEMO_LOG = "logs/dashboard-demo.log"
+SOURCE_UNKNOWN = (
+    "Dataset `{dataset}` was prepared before Runway Lens recorded the data's source, so it cannot say whether "
+    "this is demo data: rerun `python -m data prepare ...` to record it."
+)
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,28 @@ class Selection:
         return {v: r for v, r in (("raw", self.raw), ("nobg", self.nobg)) if r is not None}
 
     @property
+    def readable(self) -> dict[str, RunInfo]:
+        """The picked runs whose config.json can be read (damaged ones are reported, not shown)."""
+        return {v: r for v, r in self.runs.items() if not r.damaged}
+
+    @property
     def evaluated(self) -> dict[str, RunInfo]:
-        return {v: r for v, r in self.runs.items() if r.evaluated}
+        return {v: r for v, r in self.readable.items() if r.evaluated}
+
+    @property
+    def source_kind(self) -> str:
+        """summary.json's `source.kind`: "demo", "real", "unknown" (prepared before it was recorded);
+        "" with no dataset or a damaged summary.json (the Overview page shows why)."""
+        if not self.dataset_dir:
+            return ""
+        try:
+            return artifacts.dataset_source_kind(self.dataset_dir)
+        except ContractError:
+            return ""
 
     @property
     def is_demo(self) -> bool:
-        return artifacts.dataset_is_demo(self.dataset_dir)
+        return self.source_kind == "demo"
 
     def label(self, variant: str) -> str:
         run = self.runs.get(variant)
@@ -109,6 +130,9 @@ def sidebar() -> Selection:
     st.session_state[STATE_KEY] = selection
     if selection.is_demo:
         st.sidebar.warning("Demo data: generated runway photos, not real shows.", icon=":material/science:")
+    damaged = [r.name for r in runs if r.damaged]
+    if damaged:
+        st.sidebar.warning(f"Unreadable runs (pick one to see why): {', '.join(damaged)}")
     st.sidebar.caption(f"Workspace: `{settings.paths.root}`")
     return selection
 
@@ -120,12 +144,15 @@ def selection() -> Selection:
 
 
 def demo_banner(sel: Selection) -> None:
-    if sel.is_demo:
+    kind = sel.source_kind
+    if kind == "demo":
         st.info(
             "**Demo data.** These are generated runway photos from the demo atelier (`python -m data demo`), "
             "not real shows: the numbers show what the tool does, not what any fashion house looks like.",
             icon=":material/science:",
         )
+    elif kind == "unknown":
+        st.caption(SOURCE_UNKNOWN.format(dataset=sel.dataset))
 
 
 def page_header(title: str, intro: str) -> Selection:
@@ -138,21 +165,35 @@ def page_header(title: str, intro: str) -> Selection:
 
 
 def require_runs(sel: Selection, evaluated: bool = True) -> dict[str, RunInfo]:
-    """The selected runs (evaluated ones if asked); with none, say how to make one and stop the page."""
-    chosen = sel.evaluated if evaluated else sel.runs
+    """The selected readable runs (evaluated ones if asked). A damaged run gets an error and the page goes on
+    with the others; with none left, say how to make one (or what to pick) and stop the page."""
+    damaged = [r for r in sel.runs.values() if r.damaged]
+    for run in damaged:
+        st.error(f"Run `{run.name}` cannot be read: {run.problem}")
+    chosen = sel.evaluated if evaluated else sel.readable
     if chosen:
         return chosen
     if sel.all_runs and not sel.runs:
         st.warning("No run is selected: pick one in the sidebar.")
-    elif sel.runs and evaluated:
-        names = ", ".join(r.name for r in sel.runs.values())
+    elif sel.readable and evaluated:
+        names = ", ".join(r.name for r in sel.readable.values())
         st.warning(
             f"The selected runs ({names}) are not evaluated yet: run "
-            f"`python -m model evaluate --run {next(iter(sel.runs.values())).name}` to make their results."
+            f"`python -m model evaluate --run {next(iter(sel.readable.values())).name}` to make their results."
         )
-    else:
+    elif not damaged:
         no_runs(sel)
     st.stop()
+
+
+def read_or_warn(read, *args):
+    """`read(*args)` (an `artifacts` reader), or None after a warning with its message: the file and what to
+    rerun. A missing or damaged artifact costs its section, never the page."""
+    try:
+        return read(*args)
+    except ContractError as exc:
+        st.warning(str(exc), icon=":material/report:")
+        return None
 
 
 def no_runs(sel: Selection) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.attention import gradcam
 from core.config import get_settings
+from core.contract import MODEL_FILE
 from core.images import ImageError
 from dashboard import artifacts, figures, photo, ui
 from dashboard.figures import attention as attention_figures
@@ -23,7 +24,7 @@ sel = ui.page_header(
 chosen = ui.require_runs(sel, evaluated=False)
 chosen = {v: r for v, r in chosen.items() if r.trained}
 if not chosen:
-    st.warning("The selected runs have no model.keras yet: `python -m model train` writes it.")
+    st.warning(f"The selected runs have no {MODEL_FILE} yet: `python -m model train` writes it.")
     st.stop()
 
 max_mb = limits.max_bytes / 2**20
@@ -91,7 +92,7 @@ for variant, run in chosen.items():
     if load_seconds > 0.05:
         timings.append((f"load model {run.name}", load_seconds))
     which = "no background" if variant == "nobg" and remove_bg else "original"
-    result, seconds = photo.analyse(sha, which, run.path, artifacts.stamp(run.folder.model), run, inputs[variant])
+    result, seconds = photo.analyse(sha, which, run.path, artifacts.model_stamp(run), run, inputs[variant])
     timings.append((f"predict {run.name}", seconds))
     results[variant] = result
 
@@ -127,7 +128,7 @@ if st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class)"
     started = time.perf_counter()
     for variant, result in results.items():
         run = chosen[variant]
-        cam, rho, overlap = photo.gradcam(sha, run.path, artifacts.stamp(run.folder.model), run, result)
+        cam, rho, overlap = photo.gradcam(sha, run.path, artifacts.model_stamp(run), run, result)
         fig = attention_figures.attention_gradcam_figure(
             photo.display_copy(inputs[variant]), result.attention, cam, rho, overlap, opacity, colormap
         )

@@ -24,7 +24,7 @@ silhouette = st.checkbox("Outline the brand's mean silhouette (from the figure m
 
 
 def brand_maps(sums: dict[str, np.ndarray], by_true: bool, mean: bool, upsampled: bool) -> dict[str, np.ndarray]:
-    """brand -> aggregated map, from attention/sums.npz (sums or per-image means)."""
+    """brand -> aggregated map, from the run's attention sums (sums or per-image means)."""
     who = "true" if by_true else "pred"
     stack = np.asarray(sums[f"by_{who}_{'upsampled' if upsampled else 'native'}"], dtype=np.float64)
     if mean:
@@ -41,14 +41,13 @@ columns = st.columns(len(chosen))
 for col, (variant, run) in zip(columns, chosen.items(), strict=True):
     with col:
         st.subheader(sel.label(variant))
-        sums = artifacts.run_attention_sums(run)
+        sums = ui.read_or_warn(artifacts.run_attention_sums, run)
         if sums is None:
-            st.warning(f"`{run.name}` has no attention/sums.npz; run `python -m model evaluate --run {run.name}`.")
             continue
         maps = brand_maps(sums, by == "true brand", statistic != "sum", resolution == "upsampled")
         outlines = None
         if silhouette:
-            manifest = artifacts.dataset_manifest(sel.dataset_dir, nobg=variant == "nobg")
+            manifest = ui.read_or_warn(artifacts.dataset_manifest, sel.dataset_dir, variant)
             shape = next(iter(maps.values())).shape if maps else (0, 0)
             outlines = artifacts.mean_silhouettes(manifest, shape) if manifest is not None else {}
             if not outlines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.contract import probability_columns
 from dashboard import artifacts, brand_sections, figures, sections, tables, ui
 
 EXAMPLES = 6
@@ -17,15 +18,18 @@ chosen = ui.require_runs(sel)
 c1, c2, c3 = st.columns([2, 2, 1])
 variant = c2.radio("Model", list(chosen), format_func=sel.label, horizontal=True, key="brand_variant")
 run = chosen[variant]
-brands = artifacts.run_class_names(run)
+brands = ui.read_or_warn(artifacts.run_class_names, run)
+if brands is None:
+    st.stop()
 brand = c1.selectbox("Brand", brands, key="brand_name")
 opacity = c3.slider("Overlay opacity", 0.0, 1.0, 0.45, 0.05, key="brand_opacity")
 
-predictions = artifacts.run_predictions(run)
-matrix = artifacts.run_confusion(run)
+predictions = ui.read_or_warn(artifacts.run_predictions, run)
+matrix = ui.read_or_warn(artifacts.run_confusion, run) if predictions is not None else None
 if predictions is None or matrix is None:
-    st.warning(f"`{run.name}` has no predictions; run `python -m model evaluate --run {run.name}`.")
     st.stop()
+# The overlays need one attention map per prediction; without them the galleries show the plain photos.
+with_attention = ui.read_or_warn(artifacts.run_attention_maps, run, len(predictions)) is not None
 
 brand_rows = predictions[predictions["brand"] == brand]
 recall = float((brand_rows["predicted"] == brand).mean()) if len(brand_rows) else float("nan")
@@ -36,10 +40,17 @@ other, brand_as_other, other_as_brand = tables.most_confused_with(matrix, brand)
 m3.metric("Most confused with", other or "nobody")
 
 
+def picture_of(row):
+    """The photo of a predictions.csv row with its attention overlaid (the plain photo without maps)."""
+    if with_attention:
+        return artifacts.attention_overlay(run, int(row["row"]), row["path"], len(predictions), opacity, 256)
+    return artifacts.thumbnail(row["path"], 256)
+
+
 def show_gallery(rows: pd.DataFrame, caption_of) -> None:
     images, captions = [], []
     for _, row in rows.iterrows():
-        picture = artifacts.attention_overlay(run, int(row["row"]), row["path"], opacity, 256)
+        picture = picture_of(row)
         if picture is not None:
             images.append(picture)
             captions.append(caption_of(row))
@@ -49,13 +60,14 @@ def show_gallery(rows: pd.DataFrame, caption_of) -> None:
         st.caption("No photos to show.")
 
 
-ranked, how = tables.attention_ranking(predictions, artifacts.run_attention_per_image(run), brand)
+per_image = ui.read_or_warn(artifacts.run_attention_per_image, run)
+ranked, how = tables.attention_ranking(predictions, per_image, brand)
 st.subheader("Where attention is most concentrated")
 st.caption(f"Ranked by {how}; overlays use OpenCV's jet colormap (red = most attention).")
 
 
 def probability_caption(predicted: str):
-    column = f"prob_{predicted}"
+    column = probability_columns([predicted])[0]
     return lambda row: f"p({predicted}) = {float(row[column]):.2f}" if column in row else ""
 
 
@@ -91,7 +103,8 @@ else:
 st.subheader("Attention, measured")
 sections.brand_attention(sel, chosen, brand)
 
-brand_sections.distinctiveness(sel, chosen, brand)
-brand_sections.drift(sel, chosen, brand)
+analytics = brand_sections.read_analytics(chosen)
+brand_sections.distinctiveness(sel, chosen, analytics, brand)
+brand_sections.drift(sel, chosen, analytics, brand)
 brand_sections.report_export(sel, run, brand)
 st.caption(ui.PNG_HINT)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.contract import ContractError
 from dashboard import artifacts, figures, thesis, ui
 
 SAMPLES_PER_BRAND = 6
 THUMB_SIDE = 160
+PREPARE = "run `python -m data prepare` for it"
 
 sel = ui.page_header(
     "Overview", "The dataset the selected runs were trained on: brands, photos, collections, years and split."
@@ -17,12 +19,21 @@ if not sel.dataset_dir:
     ui.no_runs(sel)
     st.stop()
 
-summary = artifacts.dataset_summary(sel.dataset_dir)
-manifest = artifacts.dataset_manifest(sel.dataset_dir)
-if manifest is None:
-    st.warning(f"Dataset `{sel.dataset}` has no manifest.csv; run `python -m data prepare` for it.")
+folder = artifacts.dataset_folder(sel.dataset_dir)
+if not folder.exists():
+    st.warning(f"Dataset `{sel.dataset}` has no {folder.manifest.name}; {PREPARE}.")
     ui.no_runs(sel)
     st.stop()
+try:
+    manifest = artifacts.dataset_manifest(sel.dataset_dir)
+except ContractError as exc:
+    st.error(f"{exc}; {PREPARE} again.")
+    st.stop()
+try:
+    summary = artifacts.dataset_summary(sel.dataset_dir)
+except ContractError as exc:  # the manifest alone still fills the page
+    st.warning(f"{exc}; {PREPARE} again.")
+    summary = {}
 
 reference = thesis.reference()
 brands = list(summary.get("brands") or sorted(manifest["brand"].unique()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.contract import probability_columns
 from dashboard import artifacts, figures, tables, thesis, ui
 
 CELL_PHOTOS = 12
@@ -19,19 +20,19 @@ normalised = st.toggle("Row-normalised (share of each true brand)", value=False,
 # ---- this run's numbers
 columns = st.columns(len(chosen))
 reports: dict[str, pd.DataFrame] = {}
+matrices: dict[str, pd.DataFrame | None] = {}
 for col, (variant, run) in zip(columns, chosen.items(), strict=True):
-    metrics = artifacts.run_metrics(run)
-    matrix = artifacts.run_confusion(run)
     with col:
         st.subheader(sel.label(variant))
+        metrics = ui.read_or_warn(artifacts.run_metrics, run) or {}
+        matrix = matrices[variant] = ui.read_or_warn(artifacts.run_confusion, run)
         m1, m2, m3 = st.columns(3)
         accuracy = tables.metric_value(metrics, "accuracy")
         top2 = tables.metric_value(metrics, "top_2_accuracy", "top2_accuracy", "top-2 accuracy", "top_k_accuracy")
         m1.metric("Accuracy", f"{accuracy:.3f}" if accuracy is not None else "–")
         m2.metric("Top-2 accuracy", f"{top2:.3f}" if top2 is not None else "–")
         m3.metric("Test photos", int(matrix.to_numpy().sum()) if matrix is not None else "–")
-        if matrix is None:
-            st.warning(f"`{run.name}` has no confusion.csv; run `python -m model evaluate --run {run.name}`.")
+        if matrix is None:  # read_or_warn said which file and what to rerun
             continue
         event = ui.show_figure(
             figures.confusion_figure(matrix, f"Confusion matrix: {run.name}", normalised),
@@ -68,8 +69,8 @@ if st.session_state.get("perf_cell_variant") not in variant_names:
 c1, c2, c3 = st.columns(3)
 variant = c1.selectbox("Run", variant_names, format_func=sel.label, key="perf_cell_variant")
 run = chosen[variant]
-predictions = artifacts.run_predictions(run)
-matrix = artifacts.run_confusion(run)
+matrix = matrices[variant]  # read (and any problem reported) above
+predictions = ui.read_or_warn(artifacts.run_predictions, run) if matrix is not None else None
 if predictions is not None and matrix is not None:
     names = list(matrix.index)
     if st.session_state.get("perf_cell_true") not in names or st.session_state.get("perf_cell_pred") not in names:
@@ -79,7 +80,7 @@ if predictions is not None and matrix is not None:
     predicted_brand = c3.selectbox("Predicted brand", names, key="perf_cell_pred")
     rows = tables.cell_rows(predictions, true_brand, predicted_brand)
     st.write(f"{len(rows)} test photos of **{true_brand}** predicted as **{predicted_brand}** by `{run.name}`.")
-    prob_column = f"prob_{predicted_brand}"
+    prob_column = probability_columns([predicted_brand])[0]
     images, captions = [], []
     for _, row in rows.head(CELL_PHOTOS).iterrows():
         thumb = artifacts.thumbnail(row["path"], 200)

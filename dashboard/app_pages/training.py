@@ -14,9 +14,11 @@ chosen = ui.require_runs(sel, evaluated=False)
 
 histories: dict[str, pd.DataFrame] = {}
 for variant, run in chosen.items():
-    history = artifacts.run_history(run)
-    if history is None or history.empty:
-        st.warning(f"Run `{run.name}` has no history.csv yet; `python -m model train --run {run.name}` writes it.")
+    history = ui.read_or_warn(artifacts.run_history, run)
+    if history is None:
+        continue
+    if history.empty:
+        st.warning(f"Run `{run.name}` has no epochs in its training history yet; `python -m model train` adds them.")
         continue
     histories[sel.label(variant)] = history
 
@@ -45,7 +47,10 @@ for col, (label, history) in zip(cols, histories.items(), strict=True):
 
 with st.expander("Training settings"):
     for variant, run in chosen.items():
-        config = artifacts.run_config(run)
-        keep = {k: v for k, v in config.items() if not isinstance(v, (dict, list)) or k in ("hyper_parameters", "fast_path")}
+        config = ui.read_or_warn(artifacts.run_config, run)
+        if config is None:
+            continue
+        keep = {k: v for k, v in config.to_dict().items()
+                if not isinstance(v, (dict, list)) or k in ("hyper_parameters", "fast_path")}
         st.markdown(f"**{sel.label(variant)}**")
         st.json(keep, expanded=False)

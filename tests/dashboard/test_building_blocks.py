@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import classification_report
 
+from core.config import get_settings
+from core.contract import ContractError, DatasetFolder, RunFolder
 from core.images import ImageError
-from dashboard import artifacts, figures, photo, tables, thesis
+from dashboard import artifacts, figures, photo, tables, thesis, ui
 from dashboard.navigation import PAGES, PAGES_DIR
 
 # --------------------------------------------------------------------------- the thesis reference file
@@ -141,39 +143,82 @@ def test_cell_rows_are_most_confident_first():
 # --------------------------------------------------------------------------- run and dataset discovery
 
 
+def write_run(settings, name: str, config: dict | str) -> RunFolder:
+    """A run folder holding only config.json (a dict as JSON, a string verbatim)."""
+    folder = RunFolder(settings.paths.run_dir(name))
+    folder.root.mkdir(parents=True)
+    folder.config.write_text(config if isinstance(config, str) else json.dumps(config))
+    return folder
+
+
+def write_dataset(root, summary: dict) -> str:
+    folder = DatasetFolder(root)
+    folder.root.mkdir(parents=True)
+    folder.summary.write_text(json.dumps(summary))
+    return str(folder.root)
+
+
 def test_variant_and_dataset_come_from_the_run_config(tmp_path):
-    settings_root = tmp_path / "ws"
-    from core.config import get_settings
+    settings = get_settings(tmp_path / "ws")
+    demo = DatasetFolder(settings.paths.datasets / "demo")
+    write_run(settings, "nobg", {"variant": "nobg", "class_names": ["A", "B"], "manifest": str(demo.nobg_manifest)})
+    write_run(settings, "unsaid", {"class_names": ["A", "B"], "manifest": str(demo.manifest)})
+    write_run(settings, "ensemble", {"variant": "ensemble", "class_names": ["A", "B"], "manifest": str(demo.manifest)})
+    write_run(settings, "by-name", {"variant": "raw", "class_names": ["A", "B"], "dataset": "other"})
+    runs = {run.name: run for run in artifacts.list_run_infos(settings)}
+    assert runs["nobg"].variant == "nobg"
+    assert runs["nobg"].dataset_dir == str(demo.root) and runs["nobg"].dataset == "demo"
+    assert runs["unsaid"].variant == ""  # not guessed from the manifest's folder
+    assert runs["ensemble"].variant == "ensemble"
+    assert runs["by-name"].dataset_dir == ""  # only config.json's manifest names the dataset
+    assert not any(run.damaged for run in runs.values())
 
-    settings = get_settings(settings_root)
-    nobg = {"variant": "nobg", "manifest": str(settings_root / "datasets" / "demo" / "nobg" / "manifest.csv")}
-    assert artifacts.variant_of(nobg) == "nobg"
-    assert artifacts.dataset_dir_of(nobg, settings) == str(settings_root / "datasets" / "demo")
-    assert artifacts.variant_of({"manifest": "/x/datasets/d/manifest.csv"}) == "raw"
-    assert artifacts.variant_of({"variant": "ensemble", "manifest": "/x/manifest.csv"}) == "ensemble"
-    assert artifacts.dataset_dir_of({"dataset": "other"}, settings) == str(settings.paths.datasets / "other")
+
+def test_a_run_with_a_damaged_config_is_listed_with_its_problem(tmp_path):
+    settings = get_settings(tmp_path / "ws")
+    write_run(settings, "good", {"variant": "raw", "class_names": ["A", "B"]})
+    write_run(settings, "truncated", '{"variant": "raw", "class_na')
+    write_run(settings, "no-classes", {"variant": "raw", "classes": ["A", "B"]})
+    runs = {run.name: run for run in artifacts.list_run_infos(settings)}
+    assert set(runs) == {"good", "truncated", "no-classes"}  # none silently dropped
+    assert not runs["good"].damaged and runs["good"].problem == ""
+    assert runs["truncated"].damaged and "config.json is not readable JSON" in runs["truncated"].problem
+    assert "no class_names list; retrain the run" in runs["no-classes"].problem  # the file and what to rerun
+    # The pages go on with the readable run of a selection and report the other.
+    selection = ui.Selection(workspace=str(settings.paths.root), raw=runs["good"], nobg=runs["truncated"])
+    assert list(selection.readable) == ["raw"] and list(selection.runs) == ["raw", "nobg"]
 
 
-def test_demo_datasets_are_recognised(tmp_path):
+def test_demo_is_what_the_summary_records_not_what_the_csv_says(tmp_path):
     csv_dir = tmp_path / "demo"
     csv_dir.mkdir()
-    (csv_dir / "runway.csv").write_text("image_alt,brand\nA look,X\n")
-    dataset = tmp_path / "datasets" / "d"
-    dataset.mkdir(parents=True)
-    (dataset / "summary.json").write_text(json.dumps({"csv": str(csv_dir / "runway.csv")}))
-    assert not artifacts.dataset_is_demo(str(dataset))
+    csv = csv_dir / "runway.csv"
+    csv.write_text("image_alt,show_type,collection_url\nDemo atelier look,demo,demo://house/show\n")
     (csv_dir / "demo.json").write_text("{}")
-    assert artifacts.dataset_is_demo(str(dataset))
+    real = write_dataset(tmp_path / "datasets" / "real", {"csv": str(csv), "source": {"kind": "real", "csv": str(csv)}})
+    assert not artifacts.dataset_is_demo(real)  # the CSV's text and demo.json are not read
+    demo = write_dataset(tmp_path / "datasets" / "demo", {"source": {"kind": "demo"}})
+    assert artifacts.dataset_is_demo(demo) and artifacts.dataset_source_kind(demo) == "demo"
 
 
-def test_demo_label_in_the_csv_is_found_despite_empty_cells(tmp_path):
-    csv_dir = tmp_path / "scrape"
-    csv_dir.mkdir()
-    (csv_dir / "runway.csv").write_text("image_alt,show_type,collection_url\n,,demo://house/show\n")
-    dataset = tmp_path / "datasets" / "d"
-    dataset.mkdir(parents=True)
-    (dataset / "summary.json").write_text(json.dumps({"csv": str(csv_dir / "runway.csv")}))
-    assert artifacts.dataset_is_demo(str(dataset))
+def test_a_dataset_prepared_before_the_source_was_recorded_is_unknown(tmp_path):
+    older = write_dataset(tmp_path / "datasets" / "older", {"csv": "runway.csv", "demo": True})
+    assert artifacts.dataset_source_kind(older) == "unknown" and not artifacts.dataset_is_demo(older)
+    assert ui.Selection(workspace=str(tmp_path), dataset="older", dataset_dir=older).source_kind == "unknown"
+    assert ui.Selection(workspace=str(tmp_path)).source_kind == ""  # no dataset: no note
+
+
+def test_class_names_come_only_from_config_json(tmp_path):
+    settings = get_settings(tmp_path / "ws")
+    config = {"variant": "raw", "class_names": ["Zeta", "Alpha"], "classes": ["X"], "brands": ["Y"]}
+    folder = write_run(settings, "named", config)
+    pd.DataFrame([[1, 0, 0], [0, 1, 0], [0, 0, 1]], index=list("ABC"), columns=list("ABC")).to_csv(folder.confusion)
+    unnamed = write_run(settings, "unnamed", {"variant": "raw", "classes": ["A", "B", "C"]})
+    pd.read_csv(folder.confusion).to_csv(unnamed.confusion, index=False)
+    runs = {run.name: run for run in artifacts.list_run_infos(settings)}
+    assert artifacts.run_class_names(runs["named"]) == ["Zeta", "Alpha"]  # not "classes", "brands", the matrix
+    with pytest.raises(ContractError, match="no class_names list"):
+        artifacts.run_class_names(runs["unnamed"])  # no fallback to other keys or confusion.csv
 
 
 def test_every_page_file_exists_and_has_a_title():
@@ -184,8 +229,6 @@ def test_every_page_file_exists_and_has_a_title():
 
 
 def test_upload_limits_and_messages():
-    from core.config import get_settings
-
     settings = get_settings()
     photo.check_size(settings.upload.max_bytes, settings)
     with pytest.raises(ImageError, match="over the 25 MB limit"):
@@ -204,8 +247,6 @@ def test_confusion_cells_are_clickable_markers_and_the_default_is_the_largest_co
 
 def test_a_running_demo_build_is_recognised_by_its_pid(tmp_path):
     import os
-
-    from dashboard import ui
 
     pid_file = tmp_path / "dashboard-demo.pid"
     assert not ui.demo_build_running(pid_file)  # no file
