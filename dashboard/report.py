@@ -45,6 +45,8 @@ from core.config import Settings, get_settings
 from core.contract import RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
+from dashboard import figures as shared_figures
+from dashboard.figures import attention as attention_figures
 from dashboard.figures import brand as figures
 
 REPORTS_DIR = "reports"
@@ -281,7 +283,7 @@ def confusion_context(row: pd.Series, brand: str) -> dict:
             {"house": house, "looks": int(count), "share": f"{(count / total if total else 0):.0%}"}
             for house, count in row.items()
         ],
-        "figure": figure_context(figures.confusion_row_figure(row, brand), "confusion"),
+        "figure": figure_context(shared_figures.confusion_row_figure(row, brand), "confusion"),
     }
 
 
@@ -341,7 +343,8 @@ def body_zone_context(metrics: dict, brand: str, run_name: str) -> dict:
             }
             for r in profile.itertuples()
         ],
-        "figure": figure_context(figures.body_zone_figure(profile, brand), "body-zones"),
+        "figure": figure_context(attention_figures.body_zone_figure({"body_zones": {"per_brand": {brand: per_zone}}},
+                                                                    f"{brand}: attention by body zone"), "body-zones"),
     }
 
 

@@ -21,7 +21,8 @@ VARIANT_COLOURS = {"raw": RAW_COLOUR, "nobg": NOBG_COLOUR}
 HEAT_SCALE = "Inferno"
 
 
-def _layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
+def layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
+    """The one title, margin, legend and toolbar placement every chart shares."""
     fig.update_layout(
         title=title, margin=dict(l=10, r=40, t=50, b=10), legend=dict(orientation="h", y=-0.15),
         modebar=dict(orientation="v"),  # beside the chart, so it never covers the title
@@ -41,7 +42,7 @@ def brand_counts_figure(counts: pd.DataFrame) -> go.Figure:
     if "thesis (3.2)" in counts:
         fig.add_bar(x=counts["brand"], y=counts["thesis (3.2)"], name="thesis (section 3.2)", marker_color=THESIS_COLOUR)
     fig.update_layout(barmode="group", yaxis_title="images", xaxis_title=None)
-    return _layout(fig, "Images per brand")
+    return layout(fig, "Images per brand")
 
 
 def thesis_counts_figure(counts: dict[str, int], selected: list[str]) -> go.Figure:
@@ -55,7 +56,7 @@ def thesis_counts_figure(counts: dict[str, int], selected: list[str]) -> go.Figu
         )
     )
     fig.update_layout(yaxis_title="images")
-    return _layout(fig, "Thesis, section 3.2: images per brand (studied in blue)")
+    return layout(fig, "Thesis, section 3.2: images per brand (studied in blue)")
 
 
 def split_counts_figure(counts: pd.DataFrame) -> go.Figure:
@@ -64,7 +65,7 @@ def split_counts_figure(counts: pd.DataFrame) -> go.Figure:
     for split, part in counts.groupby("split", sort=False):
         fig.add_bar(x=part["brand"], y=part["images"], name=str(split))
     fig.update_layout(barmode="stack", yaxis_title="images")
-    return _layout(fig, "Images per brand and split")
+    return layout(fig, "Images per brand and split")
 
 
 def collections_by_year_figure(table: pd.DataFrame) -> go.Figure:
@@ -73,7 +74,7 @@ def collections_by_year_figure(table: pd.DataFrame) -> go.Figure:
     for brand, part in table.groupby("brand", sort=False):
         fig.add_bar(x=part["year"].astype(str), y=part["collections"], name=str(brand))
     fig.update_layout(barmode="group", xaxis_title="year", yaxis_title="collections", xaxis_type="category")
-    return _layout(fig, "Collections per brand and year")
+    return layout(fig, "Collections per brand and year")
 
 
 # --------------------------------------------------------------------------- training curves
@@ -120,7 +121,7 @@ def history_figure(histories: dict[str, pd.DataFrame]) -> go.Figure:
                         showarrow=False, font=dict(color="green"), xanchor="left", row=row, col=col,
                     )
             fig.update_xaxes(title_text="epoch", row=row, col=col)
-    return _layout(fig, "Training curves", height=330 * max(len(labels), 1))
+    return layout(fig, "Training curves", height=330 * max(len(labels), 1))
 
 
 # --------------------------------------------------------------------------- performance
@@ -157,7 +158,7 @@ def confusion_figure(matrix: pd.DataFrame, title: str, normalised: bool = False)
     fig.update_yaxes(autorange="reversed", title="true brand")
     fig.update_xaxes(title="predicted brand", side="bottom")
     fig.update_layout(clickmode="event+select", dragmode=False)
-    return _layout(fig, title, height=430)
+    return layout(fig, title, height=430)
 
 
 def per_class_figure(reports: dict[str, pd.DataFrame], metric: str = "f1") -> go.Figure:
@@ -167,7 +168,7 @@ def per_class_figure(reports: dict[str, pd.DataFrame], metric: str = "f1") -> go
         classes = report.drop(index=[i for i in report.index if i in ("macro avg", "weighted avg")], errors="ignore")
         fig.add_bar(x=list(classes.index), y=classes[metric], name=label)
     fig.update_layout(barmode="group", yaxis=dict(range=[0, 1], title=metric))
-    return _layout(fig, f"Per-brand {metric}")
+    return layout(fig, f"Per-brand {metric}")
 
 
 def confusion_row_figure(row: pd.Series, brand: str) -> go.Figure:
@@ -181,7 +182,7 @@ def confusion_row_figure(row: pd.Series, brand: str) -> go.Figure:
         )
     )
     fig.update_layout(yaxis=dict(title="share of its test photos", tickformat=".0%", range=[0, 1.05]))
-    return _layout(fig, f"{brand} photos predicted as", height=340)
+    return layout(fig, f"{brand} photos predicted as", height=340)
 
 
 # --------------------------------------------------------------------------- attention heatmaps
@@ -233,7 +234,7 @@ def brand_heatmaps_figure(
     cols = min(columns, max(len(brands), 1))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=brands, horizontal_spacing=0.03, vertical_spacing=0.08)
     if not brands:
-        return _layout(fig, title)
+        return layout(fig, title)
     stack = np.stack([np.asarray(maps[b], dtype=np.float64) for b in brands])
     if log_scale:
         shown, _ = log10_positive(stack)
@@ -269,7 +270,7 @@ def brand_heatmaps_figure(
         suffix = "" if index == 0 else str(index + 1)
         fig.layout[f"yaxis{suffix}"].update(scaleanchor=f"x{suffix}", constrain="domain")
     side = stack.shape[1] / max(stack.shape[2], 1)
-    return _layout(fig, title, height=int(90 + rows * min(400, 230 * side)))
+    return layout(fig, title, height=int(90 + rows * min(400, 230 * side)))
 
 
 def heatmap_table(maps: dict[str, np.ndarray], key: str = "brand") -> pd.DataFrame:
@@ -296,7 +297,7 @@ def probability_figure(probabilities: pd.Series, title: str, colour: str = RAW_C
         )
     )
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title="probability")
-    return _layout(fig, title, height=80 + 32 * len(ordered))
+    return layout(fig, title, height=80 + 32 * len(ordered))
 
 
 def timings_figure(timings: pd.DataFrame) -> go.Figure:
@@ -309,4 +310,4 @@ def timings_figure(timings: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="seconds")
-    return _layout(fig, "Time per step", height=80 + 32 * len(timings))
+    return layout(fig, "Time per step", height=80 + 32 * len(timings))

@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from dashboard.figures import layout
+
 RANDOM_COLOUR = "#1f77b4"
 COLLECTION_COLOUR = "#ff7f0e"
 HIGHLIGHT_COLOUR = "#d62728"
@@ -24,13 +26,6 @@ def brand_colours(brands) -> dict[str, str]:
     """One stable colour per brand (alphabetical order), shared by every chart."""
     palette = qualitative.Plotly + qualitative.D3
     return {brand: palette[i % len(palette)] for i, brand in enumerate(sorted({str(b) for b in brands}))}
-
-
-def _layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
-    fig.update_layout(title=title, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2))
-    if height:
-        fig.update_layout(height=height)
-    return fig
 
 
 def _error_bars(table: pd.DataFrame, prefix: str = "index") -> dict:
@@ -76,7 +71,7 @@ def index_figure(table: pd.DataFrame, highlight: str | None = None, comparison: 
         )
         title = "Distinctiveness index (0–100) with 95% CI"
     fig.update_layout(yaxis=dict(title="index", range=[0, 105]), xaxis_title=None)
-    return _layout(fig, title)
+    return layout(fig, title)
 
 
 def _look_label(row) -> str:
@@ -95,7 +90,7 @@ def knn_distance_figure(neighbours: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(yaxis=dict(autorange="reversed", title=None), xaxis_title="cosine distance (0 = same direction)")
-    return _layout(fig, f"The {len(neighbours)} nearest runway looks", height=max(250, 40 * len(neighbours) + 100))
+    return layout(fig, f"The {len(neighbours)} nearest runway looks", height=max(250, 40 * len(neighbours) + 100))
 
 
 def brand_distance_histogram(distances: pd.DataFrame, bins: int = 30) -> go.Figure:
@@ -110,7 +105,7 @@ def brand_distance_histogram(distances: pd.DataFrame, bins: int = 30) -> go.Figu
             marker_color=colours[str(brand)], xbins=dict(start=low, end=high + size, size=size),
         )
     fig.update_layout(barmode="overlay", xaxis_title="cosine distance to the photo", yaxis_title="looks")
-    return _layout(fig, "Distance from the photo to each brand's looks")
+    return layout(fig, "Distance from the photo to each brand's looks")
 
 
 def drift_figure(table: pd.DataFrame, highlight: str | None = None) -> go.Figure:
@@ -141,37 +136,4 @@ def drift_figure(table: pd.DataFrame, highlight: str | None = None) -> go.Figure
     fig.update_xaxes(type="category", title_text="period", row=2, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=2, col=1)
-    return _layout(fig, "Identity over time", height=600)
-
-
-def confusion_row_figure(row: pd.Series, brand: str) -> go.Figure:
-    """Where the brand's test looks went: share of its looks predicted as each brand."""
-    total = float(row.sum())
-    shares = row / total if total else row.astype(float)
-    fig = go.Figure(
-        go.Bar(
-            x=list(row.index), y=shares.to_numpy(), text=[f"{int(v)}" for v in row.to_numpy()],
-            marker_color=[HIGHLIGHT_COLOUR if b == brand else MUTED_COLOUR for b in row.index],
-            hovertemplate="predicted %{x}: %{y:.0%} (%{text} looks)<extra></extra>",
-        )
-    )
-    fig.update_layout(yaxis=dict(title="share of the brand's test looks", tickformat=".0%", range=[0, 1.05]))
-    return _layout(fig, f"{brand}: predicted as")
-
-
-def body_zone_figure(profile: pd.DataFrame, brand: str) -> go.Figure:
-    """The brand's share of attention per body zone with its CI: columns `zone, mean, ci_low, ci_high`
-    (metrics.json `attention.body_zones.per_brand[brand]`, written by `python -m analysis attention`)."""
-    fig = go.Figure(
-        go.Bar(
-            x=profile["zone"], y=profile["mean"], marker_color=RANDOM_COLOUR,
-            error_y=dict(
-                type="data", symmetric=False,
-                array=(profile["ci_high"] - profile["mean"]).clip(lower=0).fillna(0).to_numpy(),
-                arrayminus=(profile["mean"] - profile["ci_low"]).clip(lower=0).fillna(0).to_numpy(),
-            ),
-            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
-        )
-    )
-    fig.update_layout(yaxis=dict(title="share of attention", tickformat=".0%", rangemode="tozero"))
-    return _layout(fig, f"{brand}: attention by body zone")
+    return layout(fig, "Identity over time", height=600)
