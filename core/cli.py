@@ -33,12 +33,13 @@ def add_settings_options(parser: argparse.ArgumentParser, instance, command: str
     group = parser.add_argument_group(f"{type(instance).__name__} (core/config.py)")
     for field in cli_fields(instance, command):
         default = getattr(instance, field.name)
-        kwargs = {"dest": _dest(instance, field.name), "default": None,
-                  "help": f"{field.metadata.get('help') or field.name.replace('_', ' ')} (default: {default})"}
+        help_text = f"{field.metadata.get('help') or field.name.replace('_', ' ')} (default: {default})"
+        kwargs = {"dest": _dest(instance, field.name), "default": None, "help": help_text.replace("%", "%%")}
         if isinstance(default, bool):
             kwargs["action"] = argparse.BooleanOptionalAction
         elif isinstance(default, tuple):
-            kwargs.update(type=lambda text: tuple(part.strip() for part in text.split(",") if part.strip()),
+            item = type(default[0]) if default else str
+            kwargs.update(type=lambda text, item=item: tuple(item(part) for part in text.split(",") if part.strip()),
                           metavar="A,B,...")
         else:
             kwargs["type"] = type(default)

@@ -113,7 +113,7 @@ class ModelSettings:
     translation_pixels: int = setting(20, "augmentation: horizontal shift up to this many px at 224 (thesis 3.3.3)")
     learning_rate: float = setting(1e-3, "Adam learning rate")
     lr_drop_epoch: int = setting(100, "the rate drops after this epoch (thesis 3.5)")
-    lr_drop_factor: float = setting(0.9, "factor of that drop (thesis 3.5: -10%%)")
+    lr_drop_factor: float = setting(0.9, "factor of that drop (thesis 3.5: -10%)")
     batch_size: int = setting(64, "batch size")
     epochs: int = setting(100, "epochs", resume=False)
     preprocess: str = setting("thesis", "thesis: /255; vgg: VGG16's mean-centred BGR", choices=("thesis", "vgg"))
@@ -219,17 +219,17 @@ class DemoSettings:
 class AnalyticsSettings:
     """Brand analytics defaults (`python -m analysis`, docs/BRAND_ANALYTICS.md)."""
 
-    bootstrap_resamples: int = 1000  # stratified by true brand, for the recall/F1/index CIs
-    confidence_level: float = 0.95
-    seed: int = 42
-    knn_k: int = 5  # similar looks shown by default
-    knn_max_k: int = 50
-    ensemble_weight_step: float = 0.05  # grid of the learned raw-model weight w in [0, 1]
-    drift_min_looks: int = 2  # a brand-year with fewer test looks gets no drift value
-    drift_null_draws: int = 200  # random same-size subsets of the brand: the drift expected from sampling alone
-    report_examples: int = 4  # example photos in the exported report
-    report_thumbnail_px: int = 320  # longest side of an inlined photo
-    chromium: str = "chromium"  # binary for the report's PDF (`--print-to-pdf`) and the browser test
+    bootstrap_resamples: int = setting(1000, "stratified by true brand, for the recall/F1/index CIs", command="index", flag="--resamples")
+    confidence_level: float = setting(0.95, "confidence level of the intervals", command="index")
+    seed: int = setting(42, "random seed of the bootstrap", command="index")
+    knn_k: int = setting(5, "similar looks shown by default", command="similar", flag="-k")
+    knn_max_k: int = setting(50, "most similar looks the dashboard offers", cli=False)
+    ensemble_weight_step: float = setting(0.05, "grid of the learned raw-model weight w in [0, 1]", cli=False)
+    drift_min_looks: int = setting(2, "a brand-year with fewer test looks gets no drift value", command="drift")
+    drift_null_draws: int = setting(200, "random same-size subsets of the brand: the drift expected from sampling alone", command="drift")
+    report_examples: int = setting(4, "example photos in the exported report", cli=False)
+    report_thumbnail_px: int = setting(320, "longest side of an inlined photo", cli=False)
+    chromium: str = setting("chromium", "binary for the report's PDF (`--print-to-pdf`) and the browser test", cli=False)
 
 
 @dataclass(frozen=True)
@@ -239,21 +239,22 @@ class AttentionSettings:
     # Body zones of a real photo from its figure mask's vertical extent, top to bottom:
     # head, torso, legs, feet. Drillis & Contini (1966): chin at 0.870 of stature (head 13%);
     # the feet band is widened from the ankle's 0.039 to 10% to hold the shoe, which the mask includes.
-    zone_proportions: tuple[float, float, float, float] = (0.13, 0.32, 0.45, 0.10)
-    inside_threshold: float = 0.5  # a map cell is "on the figure" when at least half of it is figure
-    bootstrap_resamples: int = 1000  # percentile bootstrap of the per-brand means
-    confidence_level: float = 0.95
-    seed: int = 42
-    chunk_size: int = 256  # images per streamed chunk of maps and masks
-    gradcam_layer: str = "block5_conv3"
-    gradcam_batch_size: int = 16
-    topk_percent: float = 10.0  # top-k% overlap between Grad-CAM and the attention map
-    sanity_images: int = 32  # images the randomisation check recomputes maps for
-    sanity_threshold: float = 0.5  # maps count as changed when their mean Spearman falls below this
-    blur_sigma_fraction: float = 0.04  # Gaussian sigma of the "blurred" background, in image widths
-    swap_candidates: int = 5  # donor venues tried per photo; the one its figure hides best wins
-    inpaint_radius: int = 5  # px, cv2.inpaint's neighbourhood when the donor's figure is erased
-    mask_dilation_fraction: float = 0.03  # grow the donor's mask before inpainting, in image widths
+    zone_proportions: tuple[float, float, float, float] = setting((0.13, 0.32, 0.45, 0.10),
+                                                                  "head, torso, legs, feet shares of the figure's height")
+    inside_threshold: float = setting(0.5, "a map cell is 'on the figure' when at least half of it is figure")
+    bootstrap_resamples: int = setting(1000, "percentile bootstrap of the per-brand means")
+    confidence_level: float = setting(0.95, "confidence level of the intervals")
+    seed: int = setting(42, "random seed of the bootstrap and the samples")
+    chunk_size: int = setting(256, "images per streamed chunk of maps and masks")
+    gradcam_layer: str = setting("block5_conv3", "layer Grad-CAM reads")
+    gradcam_batch_size: int = setting(16, "photos per Grad-CAM batch")
+    topk_percent: float = setting(10.0, "top-k% overlap between Grad-CAM and the attention map")
+    sanity_images: int = setting(32, "images the randomisation check recomputes maps for")
+    sanity_threshold: float = setting(0.5, "maps count as changed when their mean Spearman falls below this")
+    blur_sigma_fraction: float = setting(0.04, "Gaussian sigma of the 'blurred' background, in image widths")
+    swap_candidates: int = setting(5, "donor venues tried per photo; the one its figure hides best wins")
+    inpaint_radius: int = setting(5, "px, cv2.inpaint's neighbourhood when the donor's figure is erased")
+    mask_dilation_fraction: float = setting(0.03, "grow the donor's mask before inpainting, in image widths")
 
 
 @dataclass(frozen=True)

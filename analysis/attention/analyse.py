@@ -32,6 +32,7 @@ import pandas as pd
 from analysis.attention import GRADCAM_COLUMNS, METRICS, PER_IMAGE_COLUMNS, ZONE_COLUMNS, ZONES, AttentionError
 from analysis.attention.sections import attention_section, mask_source, reliance_section, sanity_section
 from analysis.attention.streaming import stream_metrics
+from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from core.contract import DataError, RunConfig, RunError, RunFolder, read_manifest_table, resolve_run
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
@@ -352,11 +353,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--max-images", type=int, default=None, metavar="N",
                         help="model passes on a brand-stratified sample of N test photos")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser
+    return add_settings_options(parser, get_settings().attention)
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m analysis attention`: analyse, then print the summary."""
+    settings = settings.replace(attention=settings_from_options(args, settings.attention))
     options = AnalysisOptions(run=args.run, gradcam=not args.skip_gradcam, reliance=not args.skip_reliance,
                               max_images=args.max_images, progress=not args.quiet)
     try:

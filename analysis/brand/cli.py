@@ -10,13 +10,13 @@ run in any order and rerun. User errors print one `error: ...` line and exit 1.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import pandas as pd
 
 from analysis.brand import distinctiveness, drift, similarity
 from analysis.brand.runfolder import frame_records, load_run, resolve_run_dir, update_analytics
+from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from core.contract import BRAND_ANALYTICS_FILE, AnalyticsError, ContractError, RunFolder
 
@@ -70,7 +70,7 @@ def _similar(args, settings: Settings) -> None:
         matches = index.looks.index[index.looks["path"].astype(str).str.endswith("/" + args.look.lstrip("/"))]
     if len(matches) != 1:
         raise AnalyticsError(f"{args.look!r} matches {len(matches)} of run {run_dir.name!r}'s test looks; give its path")
-    k = min(args.k, settings.analytics.knn_max_k)
+    k = min(settings.analytics.knn_k, settings.analytics.knn_max_k)
     found = similarity.nearest_looks(index, index.vectors[matches[0]], k + 1)
     found = found[found["path"] != index.looks["path"].iloc[matches[0]]].head(k)
     found["rank"] = range(1, len(found) + 1)
@@ -84,28 +84,28 @@ def add_commands(sub) -> None:
     index = sub.add_parser("index", help=f"distinctiveness index per brand -> {BRAND_ANALYTICS_FILE} 'index'")
     index.add_argument("--run", required=True, help="run name or folder (the random split)")
     index.add_argument("--collection-run", help="a run of the same houses on the by-collection split, to compare")
-    index.add_argument("--resamples", type=int, default=analytics.bootstrap_resamples, help="bootstrap resamples (default: %(default)s)")
+    add_settings_options(index, analytics, command="index")
 
     drift_parser = sub.add_parser("drift", help=f"accuracy and centroid drift per brand and year -> {BRAND_ANALYTICS_FILE} 'drift'")
     drift_parser.add_argument("--run", required=True, help="run name or folder")
     drift_parser.add_argument("--by", choices=drift.PERIODS, default="year", help="period (default: %(default)s)")
+    add_settings_options(drift_parser, analytics, command="drift")
 
     similar = sub.add_parser("similar", help="the k runway looks nearest to one of the run's looks")
     similar.add_argument("--run", required=True, help="run name or folder")
     similar.add_argument("--look", required=True, help="path of a test look (as in predictions.csv, or its tail)")
-    similar.add_argument("-k", type=int, default=analytics.knn_k, help="looks to show (default: %(default)s)")
+    add_settings_options(similar, analytics, command="similar")
 
 
 COMMANDS = {"index": _index, "drift": _drift, "similar": _similar}
 
 
 def run_command(args, settings: Settings) -> int:
-    if args.command == "index":
-        if args.resamples < 1:
-            print("error: --resamples must be at least 1", file=sys.stderr)
-            return 1
-        settings = settings.replace(analytics=dataclasses.replace(settings.analytics, bootstrap_resamples=args.resamples))
-    if args.command == "similar" and args.k < 1:
+    settings = settings.replace(analytics=settings_from_options(args, settings.analytics))
+    if args.command == "index" and settings.analytics.bootstrap_resamples < 1:
+        print("error: --resamples must be at least 1", file=sys.stderr)
+        return 1
+    if args.command == "similar" and settings.analytics.knn_k < 1:
         print("error: -k must be at least 1", file=sys.stderr)
         return 1
     try:
