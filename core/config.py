@@ -138,6 +138,9 @@ class ModelSettings:
     feature_cache_dtype: str = setting("float32", "fast path: stored feature precision (float16: ~1e-3 relative error)",
                                        choices=("float32", "float16"), flag="--cache-dtype")
     eval_batch_size: int = setting(32, "batch size of evaluation and analysis passes", cli=False, resume=False)
+    # TensorFlow's op determinism: the same data, settings and seed give the same weights on the same machine.
+    deterministic: bool = setting(True, "reproducible training (TensorFlow op determinism; costs some speed)",
+                                  resume=False)
 
 
 @dataclass(frozen=True)

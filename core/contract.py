@@ -392,3 +392,46 @@ def read_npy(path: Path, mmap: bool, error: type[ContractError], remake: str) ->
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
         raise error(f"{path} is damaged ({exc}); rerun `{remake}`") from None
+
+
+# --------------------------------------------------------------------------- comparisons (`python -m model compare`)
+
+COMPARISONS_DIR = "comparisons"
+# config.json's `architecture`; a run written before it was recorded is the thesis network.
+DEFAULT_RECORDED_ARCHITECTURE = "thesis"
+
+
+@dataclass(frozen=True)
+class ComparisonFiles:
+    """`comparisons/<name>.json` (the summary table), `<name>-seeds.csv` (one row per seed) and the runs behind them."""
+
+    root: Path
+    name: str
+
+    @property
+    def summary_json(self) -> Path:
+        return self.root / f"{self.name}.json"
+
+    @property
+    def seeds_csv(self) -> Path:
+        return self.root / f"{self.name}-seeds.csv"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / self.name / "runs"
+
+    def read_summary(self) -> dict:
+        return read_json_object(self.summary_json, ContractError)
+
+
+def comparison_files(settings: Settings, name: str) -> ComparisonFiles:
+    return ComparisonFiles(settings.paths.root / COMPARISONS_DIR, name)
+
+
+def list_comparisons(settings: Settings) -> list[ComparisonFiles]:
+    root = settings.paths.root / COMPARISONS_DIR
+    return [ComparisonFiles(root, p.stem) for p in sorted(root.glob("*.json"))] if root.is_dir() else []
+
+
+def architecture_of(config: RunConfig) -> str:
+    return str(config.get("architecture") or DEFAULT_RECORDED_ARCHITECTURE)

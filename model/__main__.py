@@ -5,6 +5,8 @@
     python -m model predict photo.jpg [more.jpg ...] --run NAME [--overlay out.png --opacity 0.5 --colormap jet]
     python -m model summary [--image-size 224 --classes 6]
     python -m model ensemble --raw demo-raw --nobg demo-nobg [--name demo-ensemble] [--learn-weight]
+    python -m model baseline --data demo [--variant raw|nobg]
+    python -m model compare --data demo [--data demo-collection] --seeds 3 [--architectures thesis,baseline]
 
 A user error prints one `error: ...` line and exits 1; Ctrl-C during training exits 130 and the
 same command resumes from the last completed epoch.
@@ -60,6 +62,25 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="build the network and print its layers and parameter counts")
     summary.add_argument("--image-size", type=int, default=d.image_size)
     summary.add_argument("--classes", type=int, default=d.num_classes)
+
+    baseline = commands.add_parser("baseline", help="frozen VGG16 + average pooling + logistic regression -> a run folder")
+    baseline.add_argument("--data", required=True, help="dataset folder, its manifest.csv, or a dataset name")
+    baseline.add_argument("--variant", choices=("raw", "nobg"), default="raw", help="photos with or without background")
+    baseline.add_argument("--run", help="run name (default: <dataset>-<variant>-baseline)")
+    baseline.add_argument("--image-size", type=int, default=None, help=f"input side in px (default: {d.image_size})")
+    baseline.add_argument("--preprocess", choices=("thesis", "vgg"), default=None,
+                          help=f"pixel scaling, as the model it is compared with (default: {d.preprocess})")
+    baseline.add_argument("--seed", type=int, default=None, help=f"random seed (default: {d.seed})")
+
+    compare = commands.add_parser("compare", help="several seeds of several architectures: mean accuracy and 95%% CI")
+    compare.add_argument("--data", required=True, action="append",
+                         help="dataset (repeat for another split of the same houses, e.g. its by-collection twin)")
+    compare.add_argument("--seeds", type=int, default=3, help="seeds per architecture (default: 3)")
+    compare.add_argument("--architectures", default=None,
+                         help="comma-separated, from the architectures and 'baseline' (default: all of them)")
+    compare.add_argument("--variants", default="raw,nobg", help="comma-separated (default: raw,nobg)")
+    compare.add_argument("--name", help="comparison name (default: the datasets' names)")
+    add_settings_options(compare, defaults.model)
 
     ens = commands.add_parser("ensemble", help="average a raw and a nobg run's probabilities -> a new run folder")
     ens.add_argument("--raw", required=True, help="the with-background run")
@@ -128,6 +149,36 @@ def _summary(args, settings) -> int:
     return 0
 
 
+def _baseline(args, settings) -> int:
+    import dataclasses
+
+    from model.baseline import train_baseline
+
+    chosen = {k: v for k, v in (("image_size", args.image_size), ("preprocess", args.preprocess), ("seed", args.seed))
+              if v is not None}
+    settings = settings.replace(model=dataclasses.replace(settings.model, **chosen))
+    metrics = train_baseline(args.data, args.variant, args.run, settings)
+    print(f"baseline: accuracy {metrics['accuracy']:.3f}, top-2 {metrics['top2_accuracy']:.3f} "
+          f"on {metrics['n_images']} test photos")
+    return 0
+
+
+def _compare(args, settings) -> int:
+    from model.baseline import ARCHITECTURE as BASELINE
+    from model.compare import compare
+    from model.network import ARCHITECTURES
+
+    settings = settings.replace(model=settings_from_options(args, settings.model))
+    architectures = args.architectures.split(",") if args.architectures else [*ARCHITECTURES, BASELINE]
+    table = compare(args.data, [a.strip() for a in architectures if a.strip()], args.seeds, settings,
+                    variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()), name=args.name)
+    shown = table.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ci_low"], table["ci_high"],
+                                                                              strict=True)])
+    print(shown[["dataset", "variant", "architecture", "mean_accuracy", "interval", "accuracies"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
 def _ensemble(args, settings) -> int:
     from model.ensemble import ensemble_command
 
@@ -135,7 +186,8 @@ def _ensemble(args, settings) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary, "ensemble": _ensemble}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary, "ensemble": _ensemble,
+            "baseline": _baseline, "compare": _compare}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -69,7 +70,7 @@ def fit_probe(x_train: np.ndarray, y_train: np.ndarray, seed: int):
 
 
 def train_baseline(data: str, variant: str = "raw", run: str | None = None, settings: Settings | None = None,
-                   weights: str = "imagenet") -> dict:
+                   weights: str = "imagenet", runs_dir: Path | None = None) -> dict:
     """Fit the probe on the train split, evaluate it on the test split, write its run folder; return the metrics."""
     settings = settings or get_settings()
     ms = settings.model
@@ -85,7 +86,7 @@ def train_baseline(data: str, variant: str = "raw", run: str | None = None, sett
     missing = sorted(set(class_names) - set(test_rows["brand"]))
     if missing:
         raise DataError(f"{manifest}: no test photos of {', '.join(missing)}; prepare with --split random or more shows")
-    folder = RunFolder(settings.paths.run_dir(run or baseline_run_name(dataset_name(manifest), variant)))
+    folder = RunFolder((runs_dir or settings.paths.runs) / (run or baseline_run_name(dataset_name(manifest), variant)))
 
     started = time.perf_counter()
     keras.utils.set_random_seed(ms.seed)

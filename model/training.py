@@ -69,6 +69,7 @@ class TrainRequest:
     run: str | None = None  # default: <dataset>-<variant>
     weights: str = "imagenet"  # or "random" (tests and timing only)
     restart: bool = False  # discard an existing run folder first
+    runs_dir: Path | None = None  # where the run folder goes (default: the workspace's runs/)
 
 
 @dataclass
@@ -105,6 +106,16 @@ def check_model_settings(ms: ModelSettings) -> None:
         problems.append(f"learning rate must be positive (got {ms.learning_rate})")
     if problems:
         raise TrainError("; ".join(problems))
+
+
+def set_op_determinism(enabled: bool) -> None:
+    """TensorFlow's deterministic kernels (process-wide): same seed, same weights, at some cost in speed."""
+    from tensorflow.python.framework import config as tf_config  # the public API can enable, not disable
+
+    if enabled:
+        tf_config.enable_op_determinism()
+    else:
+        tf_config.disable_op_determinism()
 
 
 def distribution_strategy() -> tf.distribute.Strategy:
@@ -236,13 +247,14 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
         raise DataError(f"{manifest} has no rows with split 'train'")
     if val_rows.empty and (ms.early_stopping_patience or ms.reduce_lr_patience):
         raise DataError(f"{manifest} has no 'val' rows: early stopping and ReduceLROnPlateau need a validation split")
-    run = RunFolder(settings.paths.run_dir(options.run or f"{dataset_name(manifest)}-{options.variant}"))
+    run = RunFolder((options.runs_dir or settings.paths.runs) / (options.run or f"{dataset_name(manifest)}-{options.variant}"))
     if options.restart and run.root.exists():
         _say(progress, f"--restart: discarding {run.root}")
         shutil.rmtree(run.root)
     fast = use_fast_path(ms.fast_path)
 
     keras.utils.set_random_seed(ms.seed)
+    set_op_determinism(ms.deterministic)
     strategy = distribution_strategy()
     with strategy.scope():
         model = build_model(len(class_names), ms.image_size, weights=None if options.weights == "random" else "imagenet",

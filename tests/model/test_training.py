@@ -132,3 +132,17 @@ def test_thesis_schedule_drops_the_rate_once_at_its_epoch():
         schedule.on_epoch_begin(epoch)
         rates.append(float(model.optimizer.learning_rate))
     np.testing.assert_allclose(rates, [1e-3, 1e-3, 9e-4, 9e-4, 9e-4], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_same_seed_gives_identical_weights_and_metrics(shapes_dataset, workspace, train_with):
+    from model.network import load_saved_model
+
+    options = dict(variant="raw", data=str(shapes_dataset), epochs=2, **QUICK)
+    first = train_with(run="first", **options)
+    second = train_with(run="second", **options)
+    pd.testing.assert_frame_equal(first.history.drop(columns="seconds", errors="ignore"),
+                                  second.history.drop(columns="seconds", errors="ignore"))
+    for a, b in zip(load_saved_model(first.run.model).get_weights(), load_saved_model(second.run.model).get_weights(),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
