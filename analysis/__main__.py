@@ -14,26 +14,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from analysis.attention import analyse
+from analysis.attention import cli as attention_cli
 from analysis.brand import cli as brand_cli
 from core.config import get_settings
+from core.logs import configure
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspace", help="workspace folder (default: $RUNWAY_LENS_WORKSPACE or ./workspace)")
     sub = parser.add_subparsers(dest="command", required=True)
-    analyse.add_arguments(sub.add_parser("attention", help="attention analytics -> metrics.json, attention/"))
+    attention_cli.add_arguments(sub.add_parser("attention", help="attention analytics -> metrics.json, attention/"))
     brand_cli.add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure(quiet=getattr(args, "quiet", False))
     settings = get_settings(args.workspace)
     try:
         if args.command == "attention":
-            return analyse.run_command(args, settings)
+            return attention_cli.run_command(args, settings)
         return brand_cli.run_command(args, settings)
     except KeyboardInterrupt:
         print("interrupted; nothing half-written (rerun to finish)", file=sys.stderr)

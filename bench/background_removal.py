@@ -114,7 +114,7 @@ def dataset_rates(settings, photos: list[Path], worker_counts: tuple[int, ...], 
     def with_workers(count: int):
         def go(bench):
             workers = bench.with_overrides({"data": {"rembg_workers": count}})
-            summary = remove_backgrounds(BackgroundOptions(dataset="bench", progress=False), workers).summary
+            summary = remove_backgrounds(BackgroundOptions(dataset="bench"), workers).summary
             failed[count].append(summary.get("failed", 0))
         return go
 

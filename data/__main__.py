@@ -15,6 +15,7 @@ import sys
 from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from core.images import ImageError
+from core.logs import configure
 from data import DataError
 
 MAX_LISTED = 20  # failure lines printed; summary.json holds them all
@@ -83,7 +84,7 @@ def run_prepare(args, settings: Settings) -> int:
     from data.prepare import PrepareOptions, prepare_dataset
 
     options = PrepareOptions(csv=args.csv, images_root=args.images, name=args.name, brands=_brand_list(args.brands),
-                             top_n=args.top, progress=not args.no_progress)
+                             top_n=args.top)
     result = prepare_dataset(options, settings)
     s = result.summary
     per_split = ", ".join(f"{split} {sum(s['counts'][split].values())}" for split in ("train", "val", "test"))
@@ -100,7 +101,7 @@ def run_prepare(args, settings: Settings) -> int:
 def run_remove_background(args, settings: Settings) -> int:
     from data.background import BackgroundOptions, remove_backgrounds
 
-    result = remove_backgrounds(BackgroundOptions(dataset=args.dataset, progress=not args.no_progress), settings)
+    result = remove_backgrounds(BackgroundOptions(dataset=args.dataset), settings)
     s = result.summary
     rate = f"{s['seconds_per_image']:.3f} s/image" if s["seconds_per_image"] else "no model work"
     print(
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, demo = build_parser(argv)
     args = parser.parse_args(argv)
+    configure(quiet=getattr(args, "no_progress", False))
     try:
         settings = get_settings()
         settings = settings.replace(data=settings_from_options(args, settings.data))

@@ -30,16 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageColor
-from tqdm import tqdm
 
 from core.config import Settings, get_settings
 from core.contract import MANIFEST_COLUMNS, NOBG_COLUMNS, DataError, DatasetFolder, read_manifest_table, write_manifest
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic, write_json_atomic
 from core.images import ImageError, load_rgb
+from core.logs import progress_bar
 from data.manifest import image_reason, resolve_dataset, sort_manifest
 
 RUN_STATE_FILE = "run.json"  # model and fill of the files in nobg/images; a change makes them stale
 OFFLINE_MODEL = "u2netp"
+log = logging.getLogger(__name__)
 
 
 class ModelUnavailable(DataError):
@@ -213,7 +214,6 @@ def _run_in_worker(task: Task) -> TaskResult:
 @dataclass
 class BackgroundOptions:
     dataset: str | Path
-    progress: bool = True
     # Model, fill and workers are `Settings.data`.
 
 
@@ -260,13 +260,13 @@ def _run_model_tasks(tasks: list[Task], model: str, settings: Settings, workers:
     return results
 
 
-def _run_tasks(tasks: list[Task], model: str, settings: Settings, workers: int, progress: bool):
+def _run_tasks(tasks: list[Task], model: str, settings: Settings, workers: int):
     """(results, workers used, seconds spent on the images that needed the model)."""
     from_cache = [task for task in tasks if task.cached]
     need_model = [task for task in tasks if not task.cached]
     workers = max(1, min(workers, len(need_model))) if need_model else 0
     results: list[TaskResult] = []
-    with tqdm(total=len(tasks), desc="removing backgrounds", unit="img", disable=not progress) as bar:
+    with progress_bar(total=len(tasks), logger=log, desc="removing backgrounds", unit="img") as bar:
         for task in from_cache:  # compositing only: no session, no worker start-up
             results.append(process_image(task, None))
             bar.update()
@@ -329,7 +329,7 @@ def remove_backgrounds(options: BackgroundOptions, settings: Settings | None = N
         )
 
     started = time.perf_counter()
-    results, workers, model_seconds = _run_tasks(tasks, model, settings, workers, options.progress)
+    results, workers, model_seconds = _run_tasks(tasks, model, settings, workers)
     elapsed = time.perf_counter() - started
 
     failed_rows = {result.row: result.reason for result in results if result.status == "failed"}

@@ -11,6 +11,7 @@ Steps, each reported in `summary.json`:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +21,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
-from tqdm import tqdm
 
 from core.config import Settings, get_settings
 from core.contract import DEMO_GROUND_TRUTH_FILE, MANIFEST_COLUMNS, DataError, DatasetFolder, write_manifest
 from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
+from core.logs import progress_bar
 from core.tables import read_csv_with_columns
 from data.brands import brand_key, display_names, raw_to_display, select_brands
 from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
@@ -34,6 +35,7 @@ from data.splits import SPLITS, make_split, shared_groups
 REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
 MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
 SEASON_WORDS = ("pre-fall", "resort", "cruise", "spring", "summer", "fall", "autumn", "winter")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,7 +45,6 @@ class PrepareOptions:
     name: str | None = None  # default: see manifest.default_dataset_name
     brands: Sequence[str] | None = None  # keep these brands (any spelling) ...
     top_n: int | None = None  # ... or the N with most photos; neither: the thesis six if present, else DataSettings.top_n
-    progress: bool = True
     # How to split, cap and seed is `Settings.data`.
 
 
@@ -178,17 +179,17 @@ def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd
     return branded, display_names(branded["brand_raw"], preferred=preferred)
 
 
-def check_photos(rows: pd.DataFrame, images_root: Path, threads: int, progress: bool) -> tuple[pd.DataFrame, list]:
+def check_photos(rows: pd.DataFrame, images_root: Path, threads: int) -> tuple[pd.DataFrame, list]:
     """Rows whose photo decodes, with `path` and `sha256`; and the others as summary lines."""
     relative_paths = rows["image_path"].tolist()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         checked = list(
-            tqdm(
+            progress_bar(
                 pool.map(lambda rel: _check_row(images_root, rel), relative_paths),
+                logger=log,
                 total=len(relative_paths),
                 desc="checking photos",
                 unit="img",
-                disable=not progress,
             )
         )
     rows = rows.assign(path=[c[0] for c in checked], sha256=[c[1] for c in checked], reason=[c[2] for c in checked])
@@ -278,7 +279,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     chosen = branded[branded["brand_key"].isin(selection.keys)].assign(brand=lambda f: f["brand_key"].map(displays))
     # A stable order before anything seeded, so the CSV's row order does not change the result.
     chosen = chosen.sort_values(["image_path", "brand_key"], kind="mergesort").reset_index(drop=True)
-    readable, unreadable = check_photos(chosen, images_root, defaults.check_threads, options.progress)
+    readable, unreadable = check_photos(chosen, images_root, defaults.check_threads)
     unique, duplicates = drop_duplicates(readable)
     capped = cap_per_brand(unique, cap, seed)
     if capped.empty:

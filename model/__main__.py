@@ -21,6 +21,7 @@ import sys
 
 from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
+from core.logs import configure
 
 
 class UsageError(ValueError):
@@ -49,7 +50,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", choices=("test", "val", "train", "all"), help="rows to evaluate")
     evaluate.add_argument("--data", help="another dataset to evaluate on (default: the run's own manifest)")
     evaluate.add_argument("--batch-size", type=int, default=d.eval_batch_size)
-    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress output")
 
     predict = commands.add_parser("predict", help="brand probabilities (and attention overlay) for photos")
     predict.add_argument("photos", nargs="+", help="photo file(s)")
@@ -95,7 +96,7 @@ def _train(args, settings) -> int:
 
     settings = settings.replace(model=settings_from_options(args, settings.model))
     request = TrainRequest(variant=args.variant, data=args.data, run=args.run, weights=args.weights, restart=args.restart)
-    result = train(request, settings, progress=not args.quiet)
+    result = train(request, settings)
     print(f"run {result.run.name}: {result.epochs_done} epochs in {result.run.root}")
     return 0
 
@@ -103,7 +104,7 @@ def _train(args, settings) -> int:
 def _evaluate(args, settings) -> int:
     from model.evaluation import evaluate
 
-    evaluate(args.run, settings, split=args.split, data=args.data, batch_size=args.batch_size, progress=not args.quiet)
+    evaluate(args.run, settings, split=args.split, data=args.data, batch_size=args.batch_size)
     return 0
 
 
@@ -180,9 +181,10 @@ def _compare(args, settings) -> int:
 
 
 def _ensemble(args, settings) -> int:
-    from model.ensemble import ensemble_command
+    from model.ensemble import make_ensemble, summary_lines
 
-    ensemble_command(args, settings)
+    ensemble = make_ensemble(args.raw, args.nobg, settings, name=args.name, learn_weight=args.learn_weight)
+    print("\n".join(summary_lines(ensemble)))
     return 0
 
 
@@ -193,6 +195,7 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summar
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser(get_settings()).parse_args(argv)
+    configure(quiet=getattr(args, "quiet", False))
     from core.contract import ContractError
     from core.images import ImageError
     from model.assets import AssetError

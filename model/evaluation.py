@@ -12,6 +12,7 @@ the native sums: exactly the sum of the upsampled maps, at a cost independent of
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +21,12 @@ import numpy as np
 import pandas as pd
 from numpy.lib.format import open_memmap
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, top_k_accuracy_score
-from tqdm import tqdm
 
 from core.config import Settings, get_settings
 from core.contract import RunFolder, probability_columns, resolve_run
 from core.fileio import atomic_path
 from core.images import ImageError
+from core.logs import progress_bar
 from model.data import DataError, labels_for, read_manifest, resolve_manifest, split_rows
 from model.maps import STAT_COLUMNS, attention_stats, upsample
 from model.network import attention_model, load_saved_model
@@ -34,6 +35,7 @@ from model.preprocess import load_model_input
 # metrics.json keys this module owns; any other section (attention, background_reliance…) is kept.
 OWN_METRICS = ("split", "n_images", "class_names", "accuracy", "top2_accuracy", "per_class", "macro_avg",
                "weighted_avg", "manifest", "evaluated_at", "seconds", "images_per_second")
+log = logging.getLogger(__name__)
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
@@ -75,7 +77,7 @@ def merged_metrics(path: Path, fresh: dict) -> dict:
 
 
 def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: str = "test", data: str | None = None,
-             batch_size: int | None = None, progress: bool = True) -> dict:
+             batch_size: int | None = None) -> dict:
     """Write metrics.json, confusion.csv, predictions.csv, attention/ and embeddings.npy; return the metrics."""
     settings = settings or get_settings()
     run = run if isinstance(run, RunFolder) else resolve_run(run, settings)
@@ -110,7 +112,7 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
     ):
         maps = open_memmap(maps_tmp, mode="w+", dtype=np.float16, shape=(n, *grid))
         embeddings = open_memmap(embeddings_tmp, mode="w+", dtype=np.float32, shape=(n, embedding_size))
-        bar = tqdm(total=n, desc=f"evaluating {run.name}", unit="img", disable=not progress)
+        bar = progress_bar(total=n, logger=log, desc=f"evaluating {run.name}", unit="img")
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             batch = np.stack([_load(path, size, resize_filter) for path in rows["path"][start:stop]])
@@ -151,9 +153,8 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
             "images_per_second": round(n / seconds, 2),
         }
         metrics_tmp.write_text(json.dumps(merged_metrics(run.metrics, metrics), indent=2) + "\n")
-    if progress:
-        print(f"[evaluate] {run.name}: accuracy {metrics['accuracy']:.3f}, top-2 {metrics['top2_accuracy']:.3f} "
-              f"on {n} {split} photos; artifacts in {run.root}")
+    log.info("[evaluate] %s: accuracy %.3f, top-2 %.3f on %d %s photos; artifacts in %s", run.name,
+             metrics["accuracy"], metrics["top2_accuracy"], n, split, run.root)
     return metrics
 
 

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
-from tqdm import tqdm
 
 from core.config import ModelSettings
 from core.fileio import atomic_path, sha256_file, write_json_atomic
+from core.logs import progress_bar
 from model.network import FEATURE_LAYER, augmentation_layers, feature_model, feature_weights_hash
 from model.preprocess import load_model_input
 
 CACHE_DTYPES = ("float32", "float16")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,6 @@ def ensure_features(
     model_settings: ModelSettings | None = None,
     seed: int = 0,
     batch_size: int = 32,
-    progress: bool = True,
 ) -> list[list[Path]]:
     """Compute what is missing from the cache; return, per image, its original and K augmented files."""
     augment = None
@@ -136,7 +137,7 @@ def ensure_features(
     extractor = feature_model(model)
     layers = augmentation_layers(model_settings, seed) if copies else []
     size, resize_filter, dtype = cache.spec.image_size, cache.spec.resize_filter, np.dtype(cache.spec.dtype)
-    bar = tqdm(total=len(todo), desc="caching block4 features", unit="img", disable=not progress)
+    bar = progress_bar(total=len(todo), logger=log, desc="caching block4 features", unit="img")
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
         images = []

@@ -16,6 +16,7 @@ model.keras (the full model, loadable with safe_mode=True).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import platform
 import shutil
 import time
@@ -28,12 +29,12 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 from sklearn.utils.class_weight import compute_class_weight
-from tqdm import tqdm
 
 from core.config import ModelSettings, Settings, get_settings
 from core.contract import RunConfig, RunFolder
 from core.fileio import atomic_path, write_dataframe_atomic
 from core.images import ImageError
+from core.logs import progress_bar, shows_progress
 from model.batches import FeatureBatches, ImageBatches
 from model.checkpoints import HISTORY_COLUMNS, EpochCheckpoint, ThesisLearningRateDrop, latest_state, restore_checkpoint
 from model.data import (
@@ -54,6 +55,7 @@ WEIGHT_SOURCES = ("imagenet", "random")
 # What a run is, besides its settings: a resumed run must match these and every ModelSettings field
 # marked resume=True (core.config.setting); epochs and patience may change between calls.
 RUN_IDENTITY_KEYS = ("variant", "manifest", "class_names", "weights", "fast_path")
+log = logging.getLogger(__name__)
 
 
 class TrainError(ValueError):
@@ -135,9 +137,9 @@ def use_fast_path(choice: str) -> bool:
     return choice == "on"
 
 
-def decode_images(paths: list[str], image_size: int, resize_filter: str, progress: bool) -> np.ndarray:
+def decode_images(paths: list[str], image_size: int, resize_filter: str) -> np.ndarray:
     images = np.empty((len(paths), image_size, image_size, 3), dtype=np.uint8)
-    for i, path in enumerate(tqdm(paths, desc="decoding photos", unit="img", disable=not progress)):
+    for i, path in enumerate(progress_bar(paths, logger=log, desc="decoding photos", unit="img")):
         try:
             images[i] = load_model_input(path, image_size, resize_filter)
         except ImageError as exc:
@@ -222,13 +224,7 @@ def _write_history(run: RunFolder, rows: list[dict]) -> None:
     write_dataframe_atomic(run.history, pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
 
 
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(f"[train] {message}", flush=True)
-
-
-def train(options: TrainRequest, settings: Settings | None = None, *, progress: bool = True,
-          extra_callbacks: tuple = ()) -> TrainResult:
+def train(options: TrainRequest, settings: Settings | None = None, *, extra_callbacks: tuple = ()) -> TrainResult:
     """Train (or resume, or confirm finished) one run with `settings.model`; every user error is a DataError/TrainError."""
     settings = settings or get_settings()
     check_variant(options.variant)
@@ -249,7 +245,7 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
         raise DataError(f"{manifest} has no 'val' rows: early stopping and ReduceLROnPlateau need a validation split")
     run = RunFolder((options.runs_dir or settings.paths.runs) / (options.run or f"{dataset_name(manifest)}-{options.variant}"))
     if options.restart and run.root.exists():
-        _say(progress, f"--restart: discarding {run.root}")
+        log.info("[train] --restart: discarding %s", run.root)
         shutil.rmtree(run.root)
     fast = use_fast_path(ms.fast_path)
 
@@ -280,7 +276,7 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
         config.details["created_at"] = old.get("created_at", config.get("created_at"))
         if run.model.is_file() and (state["epoch"] >= ms.epochs or state.get("stopped_early")):
             why = "stopped early" if state.get("stopped_early") else "done"
-            _say(progress, f"run {run.name!r} already trained ({state['epoch']} epochs, {why}); nothing to do")
+            log.info("[train] run %r already trained (%d epochs, %s); nothing to do", run.name, state["epoch"], why)
             return TrainResult(run, state["epoch"], 0, bool(state.get("stopped_early")), pd.read_csv(run.history))
     run.write_config(config)
 
@@ -291,27 +287,27 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
     remaining = dict(first_epoch=initial_epoch, epochs=ms.epochs - initial_epoch)
     if fast:
         hashes = content_hashes(list(train_rows["path"]) + list(val_rows["path"]))
-        _say(progress, f"fast path: block4 features cached in {cache.folder}")
-        train_files = _cached(model, cache, list(train_rows["path"]), hashes[: len(train_rows)], ms, progress, ms.augment_copies)
+        log.info("[train] fast path: block4 features cached in %s", cache.folder)
+        train_files = _cached(model, cache, list(train_rows["path"]), hashes[: len(train_rows)], ms, ms.augment_copies)
         train_data = FeatureBatches(train_files, y_train, len(class_names), flip=ms.feature_flip, shuffle=True,
                                     **remaining, **batches)
         val_data = None
         if y_val is not None:
-            val_files = _cached(model, cache, list(val_rows["path"]), hashes[len(train_rows):], ms, progress, 0)
+            val_files = _cached(model, cache, list(val_rows["path"]), hashes[len(train_rows):], ms, 0)
             val_data = FeatureBatches(val_files, y_val, len(class_names), shuffle=False, **batches)
     else:
-        train_images = decode_images(list(train_rows["path"]), ms.image_size, ms.resize_filter, progress)
+        train_images = decode_images(list(train_rows["path"]), ms.image_size, ms.resize_filter)
         train_data = ImageBatches(train_images, y_train, len(class_names), shuffle=True, **remaining, **batches)
         val_data = None
         if y_val is not None:
-            val_images = decode_images(list(val_rows["path"]), ms.image_size, ms.resize_filter, progress)
+            val_images = decode_images(list(val_rows["path"]), ms.image_size, ms.resize_filter)
             val_data = ImageBatches(val_images, y_val, len(class_names), shuffle=False, **batches)
 
     state = dict(state or {"epoch": 0, "history": []})
     if initial_epoch:
         with strategy.scope():
             restore_checkpoint(fit_model, state)
-        _say(progress, f"resuming run {run.name!r} after epoch {initial_epoch}")
+        log.info("[train] resuming run %r after epoch %d", run.name, initial_epoch)
     state.pop("_folder", None)
     state["stopped_early"] = False
 
@@ -327,12 +323,12 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
 
     started = time.perf_counter()
     if initial_epoch < ms.epochs:
-        _say(progress, f"training {run.name!r}: {len(train_rows)} train / {len(val_rows)} val photos, "
-                       f"{'fast path' if fast else 'end-to-end'}, epochs {initial_epoch + 1}..{ms.epochs}")
+        log.info("[train] training %r: %d train / %d val photos, %s, epochs %d..%d", run.name, len(train_rows),
+                 len(val_rows), "fast path" if fast else "end-to-end", initial_epoch + 1, ms.epochs)
         # shuffle=False: the batches shuffle themselves, reproducibly (model.batches)
         fit_model.fit(train_data, validation_data=val_data, epochs=ms.epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=train_data.steps_per_epoch, shuffle=False, callbacks=callbacks,
-                      verbose=2 if progress else 0, class_weight=class_weight_map(y_train, ms.class_weights))
+                      verbose=2 if shows_progress(log) else 0, class_weight=class_weight_map(y_train, ms.class_weights))
     seconds = time.perf_counter() - started
 
     with atomic_path(run.model) as tmp:
@@ -348,14 +344,14 @@ def train(options: TrainRequest, settings: Settings | None = None, *, progress: 
         "train_images_per_second": round(trained_now * len(train_rows) / seconds, 2) if trained_now else None,
     }
     run.write_config(config)
-    _say(progress, f"saved {run.model} ({state['epoch']} epochs)")
+    log.info("[train] saved %s (%d epochs)", run.model, state["epoch"])
     return TrainResult(run, state["epoch"], trained_now, state["stopped_early"], history)
 
 
-def _cached(model, cache, paths, hashes, ms: ModelSettings, progress: bool, copies: int):
+def _cached(model, cache, paths, hashes, ms: ModelSettings, copies: int):
     try:
         return ensure_features(model, cache, paths, hashes, copies=copies, model_settings=ms, seed=ms.seed,
-                               batch_size=ms.eval_batch_size, progress=progress)
+                               batch_size=ms.eval_batch_size)
     except ImageError as exc:
         raise DataError(f"cannot read a training photo: {exc}") from None
 

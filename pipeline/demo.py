@@ -16,13 +16,12 @@ import dataclasses
 import hashlib
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import PROFILES, Settings, profile_settings
+from core.config import Settings
 from core.contract import RUNWAY_CSV_FILE, ContractError, DatasetFolder, RunFolder
 from core.fileio import write_json_atomic
 
@@ -44,9 +43,9 @@ class Step:
 
 
 def provision_assets(settings: Settings) -> int:
-    from model.assets import StepLog, check, provision
+    from model.assets import check, provision
 
-    provision(settings, StepLog())
+    provision(settings)
     problems = check(settings)
     for problem in problems:
         log.error(problem)
@@ -57,14 +56,14 @@ def generate_demo(settings: Settings, out: Path) -> None:
     from data.demo.generate import DemoParams, generate
 
     params = DemoParams.from_settings(settings.demo).validate()
-    generate(params, out, workers=settings.demo.workers, overwrite=True, progress=False)
+    generate(params, out, workers=settings.demo.workers, overwrite=True)
 
 
 def prepare_dataset(csv: Path, images: Path, name: str, split: str, settings: Settings) -> None:
     from data.prepare import PrepareOptions
     from data.prepare import prepare_dataset as prepare
 
-    prepare(PrepareOptions(csv=csv, images_root=images, name=name, top_n=settings.demo.houses, progress=False),
+    prepare(PrepareOptions(csv=csv, images_root=images, name=name, top_n=settings.demo.houses),
             settings.with_overrides({"data": {"split": split}}))
 
 
@@ -72,7 +71,7 @@ def remove_backgrounds(dataset: DatasetFolder, settings: Settings) -> None:
     from data.background import BackgroundOptions
     from data.background import remove_backgrounds as remove
 
-    summary = remove(BackgroundOptions(dataset=dataset.root, progress=False), settings).summary
+    summary = remove(BackgroundOptions(dataset=dataset.root), settings).summary
     if summary["failed"] and not summary["images"]:  # nothing to train the nobg model on
         raise ContractError(f"background removal failed for every photo of {dataset.root}; "
                             f"`python -m data remove-background --dataset {dataset.root}` lists why")
@@ -82,28 +81,27 @@ def train(variant: str, dataset: DatasetFolder, run: str, settings: Settings, re
     from model.training import TrainRequest
     from model.training import train as train_run
 
-    train_run(TrainRequest(variant=variant, data=str(dataset.root), run=run, restart=restart), settings,
-              progress=False)
+    train_run(TrainRequest(variant=variant, data=str(dataset.root), run=run, restart=restart), settings)
 
 
 def evaluate(run: str, settings: Settings) -> None:
     from model.evaluation import evaluate as evaluate_run
 
-    evaluate_run(run, settings, progress=False)
+    evaluate_run(run, settings)
 
 
 def analyse(run: str, settings: Settings) -> None:
     from analysis.attention.analyse import AnalysisOptions
     from analysis.attention.analyse import analyse as analyse_run
 
-    analyse_run(AnalysisOptions(run=run, max_images=settings.pipeline.analysis_max_images or None, progress=False),
-                settings)
+    analyse_run(AnalysisOptions(run=run, max_images=settings.pipeline.analysis_max_images or None), settings)
 
 
 def build_ensemble_run(raw: str, nobg: str, name: str, settings: Settings) -> None:
-    from model.ensemble import ensemble_command
+    from model.ensemble import make_ensemble, summary_lines
 
-    ensemble_command(argparse.Namespace(raw=raw, nobg=nobg, name=name, learn_weight=True), settings)
+    for line in summary_lines(make_ensemble(raw, nobg, settings, name=name, learn_weight=True)):
+        log.info(line)
 
 
 def distinctiveness_index(run: str, collection_run: str | None, settings: Settings) -> None:
@@ -214,7 +212,7 @@ def _run_step(step: Step, changed: bool) -> tuple[int, str]:
     return code, ""
 
 
-def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
+def run_plan(steps: list[Step], settings: Settings, log: Callable[[str], object] = log.info) -> int:
     stamps = load_stamps(settings)
     started = time.perf_counter()
     for number, step in enumerate(steps, start=1):
@@ -238,29 +236,3 @@ def run_plan(steps: list[Step], settings: Settings, log=print) -> int:
         log(f"{prefix}: done in {time.perf_counter() - step_start:.1f} s")
     log(f"demo ready in {time.perf_counter() - started:.1f} s; runs in {settings.paths.runs}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="build the demo atelier end to end")
-    demo.add_argument("--profile", choices=sorted(PROFILES), default="demo")
-    demo.add_argument("--background-informativeness", type=float, metavar="P",
-                      help="override the profile's venue/house association (0..1)")
-    demo.add_argument("--dataset", help="override the dataset (and run) name prefix")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    overrides: dict[str, dict] = {}
-    if args.background_informativeness is not None:
-        if not 0.0 <= args.background_informativeness <= 1.0:
-            parser.error("--background-informativeness must be between 0 and 1")
-        overrides["demo"] = {"background_informativeness": args.background_informativeness}
-    if args.dataset:
-        overrides["pipeline"] = {"dataset": args.dataset}
-    settings = profile_settings(args.profile).with_overrides(overrides)
-    settings.paths.root.mkdir(parents=True, exist_ok=True)
-    try:
-        return run_plan(plan(settings), settings)
-    except KeyboardInterrupt:
-        print("interrupted: rerun `make demo` to resume", file=sys.stderr)
-        return 130

@@ -16,13 +16,13 @@ the predictions name, and writes:
 
 The mask metrics always cover every test image (they are cheap, streamed); `--max-images` limits
 the model passes (Grad-CAM, sanity check, background reliance) to a brand-stratified sample.
+The command line itself (options, printed summary) is `analysis.attention.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +32,12 @@ import pandas as pd
 from analysis.attention import GRADCAM_COLUMNS, METRICS, PER_IMAGE_COLUMNS, ZONE_COLUMNS, ZONES, AttentionError
 from analysis.attention.sections import attention_section, mask_source, reliance_section, sanity_section
 from analysis.attention.streaming import stream_metrics
-from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
-from core.contract import DataError, RunConfig, RunError, RunFolder, read_manifest_table, resolve_run
+from core.contract import DataError, RunConfig, RunFolder, read_manifest_table, resolve_run
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
+from core.logs import progress_bar
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,6 @@ class AnalysisOptions:
     gradcam: bool = True
     reliance: bool = True
     max_images: int | None = None
-    progress: bool = True
 
 
 # --------------------------------------------------------------------------- inputs
@@ -129,10 +130,8 @@ def _write_gradcam_cache(path: Path, maps: dict[str, np.ndarray], stamp: str, la
                  stamp=np.array(stamp), layer=np.array(layer))
 
 
-def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings, progress: bool) -> dict[str, np.ndarray]:
+def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings) -> dict[str, np.ndarray]:
     """Grad-CAM maps of `paths` for their predicted class, resuming from attention/gradcam.npz."""
-    from tqdm import tqdm
-
     from analysis.attention.gradcam import GradCam
     from model.preprocess import load_model_input
 
@@ -142,7 +141,7 @@ def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings,
     todo = [p for p in dict.fromkeys(paths) if p not in maps]
     cam = GradCam(analyser.model, layer) if todo else None
     batch = settings.attention.gradcam_batch_size
-    for start in tqdm(range(0, len(todo), batch), desc="Grad-CAM", unit="batch", disable=not progress or not todo):
+    for start in progress_bar(range(0, len(todo), batch), logger=log, desc="Grad-CAM", unit="batch", disable=not todo):
         chunk = todo[start:start + batch]
         images = np.stack([load_model_input(p, analyser.image_size, analyser.resize_filter) for p in chunk])
         for path, heat in zip(chunk, cam(images)[0], strict=True):
@@ -176,7 +175,7 @@ def sanity_pass(analyser, paths: list[str], settings: Settings) -> dict:
 # --------------------------------------------------------------------------- background reliance
 
 
-def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settings, progress: bool) -> tuple[pd.DataFrame, str]:
+def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, str]:
     """Predictions under each treatment for `rows`, resuming from attention/reliance.csv; (table, fill name)."""
     from analysis.attention.background_reliance import TreatmentSettings, evaluate_reliance
     from data.background import parse_fill
@@ -203,7 +202,7 @@ def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settin
     table = evaluate_reliance(
         analyser.model, rows, analyser.class_names, analyser.image_size, analyser.resize_filter, params,
         candidates=settings.attention.swap_candidates, seed=settings.attention.seed,
-        batch_size=settings.attention.gradcam_batch_size, done=done, on_chunk=save, progress=progress,
+        batch_size=settings.attention.gradcam_batch_size, done=done, on_chunk=save,
     )
     save(table)
     return table, fill_name
@@ -244,8 +243,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
     masks = mask_table(predictions, config)
     notes: list[str] = []
 
-    metrics = stream_metrics(maps, masks["figure_mask"].tolist(), masks["zones_mask"].tolist(), settings.attention,
-                             progress=options.progress)
+    metrics = stream_metrics(maps, masks["figure_mask"].tolist(), masks["zones_mask"].tolist(), settings.attention)
     usable = np.isfinite(metrics["mass_on_figure"].to_numpy(dtype=float))
     if not usable.any():
         example = next((p for p in metrics["mask_problem"] if p), "no figure mask")
@@ -271,7 +269,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
 
     gradcam_info, sanity = None, existing.get("attention", {}).get("sanity_check")
     if options.gradcam:
-        cams = gradcam_pass(analyser, run, sample_paths, settings, options.progress)
+        cams = gradcam_pass(analyser, run, sample_paths, settings)
         per_image = per_image.join(gradcam_columns(maps, predictions["path"].astype(str), cams,
                                                    settings.attention.topk_percent))
         gradcam_info = {"layer": settings.attention.gradcam_layer, "k_percent": settings.attention.topk_percent}
@@ -296,7 +294,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
         if rows.empty:
             notes.append("background reliance skipped: no sampled photo has a figure mask")
         else:
-            table, fill_name = reliance_pass(analyser, run, rows, settings, options.progress)
+            table, fill_name = reliance_pass(analyser, run, rows, settings)
             problems = table["problem"].astype(str)
             if (problems != "").any():
                 notes.append(f"{int((problems != '').sum())} photo(s) could not be treated (e.g. {problems[problems != ''].iloc[0]})")
@@ -310,7 +308,7 @@ def analyse(options: AnalysisOptions, settings: Settings | None = None) -> dict:
     return {"attention": section, "background_reliance": reliance, "notes": notes, "run": run}
 
 
-# --------------------------------------------------------------------------- printing
+# --------------------------------------------------------------------------- the summary the CLI prints
 
 
 def _fmt(value) -> str:
@@ -344,37 +342,3 @@ def summary_lines(result: dict) -> list[str]:
                      + ", ".join(f"{t} {_fmt(reliance['accuracy'][t])} (drop {_fmt(reliance['drop'][t])})"
                                  for t in reliance["treatments"]))
     return lines
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--run", required=True, help="run name (under the workspace's runs/) or run folder")
-    parser.add_argument("--skip-gradcam", action="store_true", help="skip Grad-CAM and the randomisation check")
-    parser.add_argument("--skip-reliance", action="store_true", help="skip the background-reliance evaluation")
-    parser.add_argument("--max-images", type=int, default=None, metavar="N",
-                        help="model passes on a brand-stratified sample of N test photos")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return add_settings_options(parser, get_settings().attention)
-
-
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m analysis attention`: analyse, then print the summary."""
-    settings = settings.replace(attention=settings_from_options(args, settings.attention))
-    options = AnalysisOptions(run=args.run, gradcam=not args.skip_gradcam, reliance=not args.skip_reliance,
-                              max_images=args.max_images, progress=not args.quiet)
-    try:
-        result = analyse(options, settings)
-    except (AttentionError, RunError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for note in result["notes"]:
-        print(f"note: {note}")
-    print("\n".join(summary_lines(result)))
-    from analysis.attention.zones import demo_signature_check
-
-    check = demo_signature_check(result["attention"])
-    if not check.empty:
-        print("demo ground truth (signature zone share vs the other houses' share on that zone):")
-        print(check.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"written: {result['run'].metrics} (attention, background_reliance), "
-          f"{result['run'].attention_per_image}")
-    return 0

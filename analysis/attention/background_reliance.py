@@ -19,20 +19,22 @@ leaned on what that treatment took away.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from analysis.attention import AttentionError
 from analysis.attention.masks import load_figure_mask, to_grid
 from core.config import AttentionSettings
 from core.images import ImageError
+from core.logs import progress_bar
 from model.preprocess import load_model_input
 
 TREATMENTS: tuple[str, ...] = ("original", "removed", "swapped", "blurred")
+log = logging.getLogger(__name__)
 
 
 def as_alpha(mask: np.ndarray) -> np.ndarray:
@@ -157,7 +159,6 @@ def evaluate_reliance(
     batch_size: int = 16,
     done=None,
     on_chunk=None,
-    progress: bool = False,
 ):
     """Predictions under every treatment, one row per photo of `rows`.
 
@@ -187,7 +188,7 @@ def evaluate_reliance(
     todo = [i for i in range(len(rows)) if rows.at[i, "path"] not in finished]
     index = {name: k for k, name in enumerate(class_names)}
     known = rows["predicted"].astype(str).tolist() if "predicted" in rows.columns else None
-    bar = tqdm(total=len(todo), desc="background reliance", unit="img", disable=not progress)
+    bar = progress_bar(total=len(todo), logger=log, desc="background reliance", unit="img")
     for start in range(0, len(todo), batch_size):
         inputs, owners, records = [], [], []
         for i in todo[start:start + batch_size]:

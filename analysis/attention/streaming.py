@@ -12,6 +12,7 @@ a temporary folder (mask decoding included), for `make bench`.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -22,15 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from analysis.attention import METRICS, ZONE_COLUMNS, ZONES, AttentionError
 from analysis.attention.localisation import energy_pointing_game, mass_on_figure, pointing_game
 from analysis.attention.masks import box_fractions, figure_extent, load_figure_mask, load_zone_labels, to_grid
 from analysis.attention.zones import grid_from_figure, grid_from_labels, zone_profile
 from core.config import AttentionSettings
+from core.logs import progress_bar
 
 STATUS_COLUMNS = ("zones_exact", "mask_problem")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,6 @@ def stream_metrics(
     settings: AttentionSettings | None = None,
     *,
     chunk_size: int | None = None,
-    progress: bool = False,
 ) -> pd.DataFrame:
     """Per-image metrics, computed chunk by chunk; `maps` may be a memory map (N, h, w).
 
@@ -128,8 +129,8 @@ def stream_metrics(
     n, grid = len(maps), tuple(maps.shape[1:])
     frame = _empty_frame(n)
     # The products here are small; a multi-threaded BLAS only adds contention (40x slower on a busy 2-core box).
-    with threadpool_limits(1, user_api="blas"), tqdm(total=n, desc="attention metrics", unit="img",
-                                                      disable=not progress) as bar:
+    with threadpool_limits(1, user_api="blas"), progress_bar(total=n, logger=log, desc="attention metrics",
+                                                              unit="img") as bar:
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             usable, masks = _masks_for(range(start, stop), figure_paths, zones_paths, grid, settings, frame)

@@ -61,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
         demo = demo_settings_from_args(args)
         params = DemoParams.from_settings(demo).validate()
         out = Path(args.out).expanduser() if getattr(args, "out", None) else settings.paths.demo
-        report = generate(params, out, workers=demo.workers, overwrite=bool(getattr(args, "overwrite", False)),
-                          progress=not getattr(args, "no_progress", False))
+        report = generate(params, out, workers=demo.workers, overwrite=bool(getattr(args, "overwrite", False)))
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,12 +30,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from core.config import RUNWAY_CSV_COLUMNS, RUNWAY_CSV_EXTRA_COLUMNS, DemoSettings
 from core.contract import DEMO_GROUND_TRUTH_FILE, DEMO_LOOKS_FILE, RUNWAY_CSV_FILE
 from core.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from core.images import probe_image
+from core.logs import progress_bar
 from data import DataError
 from data.demo.draw import CUES, Look, draw_figure, sample_look, sample_theme
 from data.demo.houses import HOUSES, ZONES, House
@@ -43,6 +44,7 @@ from data.demo.venues import VENUES, Venue, apply_lighting, draw_shadow, render_
 GENERATOR_VERSION = 1
 MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
 CSV_COLUMNS = RUNWAY_CSV_COLUMNS + RUNWAY_CSV_EXTRA_COLUMNS + MASK_COLUMNS
+log = logging.getLogger(__name__)
 LOOKS_COLUMNS = ("image_path", "brand", "house_slug", "collection", "season", "year", "look", "venue", "venue_slug",
                  "venue_preferred", "signature_zone", *(f"shows_{cue}" for cue in CUES))
 SEASONS = ("spring-summer", "fall-winter")
@@ -403,7 +405,7 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = False, progress: bool = True) -> Report:
+def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = False) -> Report:
     """Generate (or resume) the demo dataset in `out`; a rerun with the same parameters writes nothing."""
     params.validate()
     if workers < 1:
@@ -420,7 +422,7 @@ def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = 
     todo = [spec for spec in specs if not _is_done(spec, out)]
     start = time.perf_counter()
     jobs = [(spec, params, out) for spec in todo]
-    bar = tqdm(total=len(jobs), desc="demo photos", unit="img", disable=not progress or not jobs)
+    bar = progress_bar(total=len(jobs), logger=log, desc="demo photos", unit="img", disable=not jobs)
     if workers == 1 or len(jobs) < 2 * workers:
         for job in jobs:
             _write_look(job)
@@ -435,7 +437,7 @@ def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = 
     csv_path = out / RUNWAY_CSV_FILE
     csv_written = False
     if todo or not _csv_up_to_date(csv_path, specs):
-        rows = [csv_row(spec, out) for spec in tqdm(specs, desc="runway CSV", unit="img", disable=not progress)]
+        rows = [csv_row(spec, out) for spec in progress_bar(specs, logger=log, desc="runway CSV", unit="img")]
         csv_written = _write_if_changed(csv_path, pd.DataFrame(rows, columns=list(CSV_COLUMNS)).to_csv(index=False))
     looks = pd.DataFrame([looks_row(spec, params) for spec in specs], columns=list(LOOKS_COLUMNS)).to_csv(index=False)
     _write_if_changed(out / DEMO_LOOKS_FILE, looks)

@@ -53,8 +53,8 @@ def test_remove_background_on_one_photo(rembg_workspace, make_figure):
 @pytest.mark.slow
 def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_workspace, figure_runway_factory):
     csv_path = figure_runway_factory(4, size=(128, 192))
-    raw = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(val_fraction=0))
-    result = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(rembg_workers=2))
+    raw = prepare_dataset(PrepareOptions(csv=csv_path), data_settings(val_fraction=0))
+    result = remove_backgrounds(BackgroundOptions(dataset="figures"), data_settings(rembg_workers=2))
     summary = result.summary
     assert (summary["done"], summary["failed"], summary["workers"]) == (4, 0, 2), summary["failures"]
     assert summary["seconds_per_image"] > 0 and summary["model"] == "u2netp" and summary["fill"] == "white"
@@ -72,9 +72,9 @@ def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_
         assert photo.mode == "RGB" and photo.getpixel((1, 1)) == (255, 255, 255)
         assert (cache / f"{row.sha256}.png").is_file() and (cache / f"{row.sha256}.mask.png").is_file()
 
-    again = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(rembg_workers=1)).summary
+    again = remove_backgrounds(BackgroundOptions(dataset="figures"), data_settings(rembg_workers=1)).summary
     assert (again["done"], again["cached"], again["skipped"]) == (0, 0, 4)
-    green = remove_backgrounds(BackgroundOptions(dataset="figures", progress=False), data_settings(background_fill="#00ff00"))
+    green = remove_backgrounds(BackgroundOptions(dataset="figures"), data_settings(background_fill="#00ff00"))
     assert (green.summary["done"], green.summary["cached"]) == (0, 4)  # a new fill reuses the cached masks
     assert all(Image.open(p).getpixel((1, 1)) == (0, 255, 0) for p in green.manifest["path"])
 
@@ -82,10 +82,10 @@ def test_figure_masks_match_the_known_figures_and_reruns_do_no_model_work(rembg_
 @pytest.mark.slow
 def test_odd_photos_are_converted_and_failures_reported(rembg_workspace, odd_runway_factory):
     csv_path, images, odd = odd_runway_factory(per_collection=1)
-    raw = prepare_dataset(PrepareOptions(csv=csv_path, name="odd", progress=False), data_settings(val_fraction=0)).manifest
+    raw = prepare_dataset(PrepareOptions(csv=csv_path, name="odd"), data_settings(val_fraction=0)).manifest
     assert len(raw) == 4 + 6
     Image.new("RGB", (32, 48), (1, 2, 3)).save(images / "chanel/2015/000.jpg")  # changed after `prepare`
-    result = remove_backgrounds(BackgroundOptions(dataset="odd", progress=False), data_settings(rembg_workers=1))
+    result = remove_backgrounds(BackgroundOptions(dataset="odd"), data_settings(rembg_workers=1))
     summary = result.summary
     assert (summary["done"], summary["failed"]) == (9, 1)
     assert summary["failures"][0]["image_path"] == "chanel/2015/000.jpg"
@@ -111,7 +111,7 @@ def test_odd_photos_are_converted_and_failures_reported(rembg_workspace, odd_run
 @pytest.mark.slow
 def test_a_killed_run_resumes(rembg_workspace, figure_runway_factory):
     count = 6
-    prepare_dataset(PrepareOptions(csv=figure_runway_factory(count), name="resume", progress=False))
+    prepare_dataset(PrepareOptions(csv=figure_runway_factory(count), name="resume"))
     nobg = rembg_workspace / "datasets" / "resume" / "nobg"
     command = [sys.executable, "-m", "data", "remove-background", "--dataset", "resume", "--workers", "1"]
     process = subprocess.Popen([*command, "--no-progress"], cwd=REPO_ROOT, env=os.environ.copy())
@@ -128,7 +128,7 @@ def test_a_killed_run_resumes(rembg_workspace, figure_runway_factory):
     assert 1 <= before < count, "the run was not caught part-way"
     assert not (nobg / "manifest.csv").exists()
 
-    summary = remove_backgrounds(BackgroundOptions(dataset="resume", progress=False), data_settings(rembg_workers=1)).summary
+    summary = remove_backgrounds(BackgroundOptions(dataset="resume"), data_settings(rembg_workers=1)).summary
     assert summary["images"] == count and summary["failed"] == 0
     assert summary["skipped"] + summary["cached"] >= before
     assert summary["done"] == count - summary["skipped"] - summary["cached"]
@@ -139,7 +139,7 @@ def test_a_killed_run_resumes(rembg_workspace, figure_runway_factory):
 
 def test_unavailable_models_fail_with_one_clear_line(workspace, runway_factory, monkeypatch, capsys):
     csv_path, _ = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})
-    prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    prepare_dataset(PrepareOptions(csv=csv_path))
 
     def offline(*args, **kwargs):
         raise requests.exceptions.ConnectionError("Failed to resolve 'github.com'")
@@ -162,7 +162,7 @@ def test_unavailable_models_fail_with_one_clear_line(workspace, runway_factory, 
 def test_every_photo_failing_exits_non_zero(rembg_workspace, runway_factory, capsys):
     """A nobg dataset with no usable photo must stop a pipeline, not let training find out later."""
     csv_path, images = runway_factory({"Chanel": (2, 2), "Versace": (2, 2)})
-    prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    prepare_dataset(PrepareOptions(csv=csv_path))
     for photo in Path(images).rglob("*.jpg"):  # every photo changes after prepare: none matches its hash
         photo.write_bytes(b"")
     assert main(["remove-background", "--dataset", "src", "--workers", "1", "--no-progress"]) == 1

@@ -33,7 +33,7 @@ def _rewrite(csv_path: Path, rows: list[dict]) -> None:
 
 def test_manifest_follows_the_contract(workspace, runway_factory):
     csv_path, images = runway_factory({"Chanel": (3, 6), "Versace": (3, 6), "Prada": (2, 5)})
-    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    result = prepare_dataset(PrepareOptions(csv=csv_path))
     assert result.dataset_dir == workspace / "datasets" / "src"  # runway.csv -> its folder's name
     manifest = pd.read_csv(result.dataset_dir / "manifest.csv", dtype=str, keep_default_na=False)
     assert tuple(manifest.columns) == MANIFEST_COLUMNS
@@ -60,7 +60,7 @@ def test_brand_spellings_are_merged_and_the_mapping_recorded(workspace, runway_f
         row["brand"] = "giorgio-armani"
     rows[4]["brand"] = " GIORGIO  ARMANI"
     _rewrite(csv_path, rows)
-    summary = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
     assert summary["brands"] == ["Chanel", "Giorgio Armani"]  # 12 each: ties go alphabetically
     assert summary["counts"]["total"]["Giorgio Armani"] == 12
     assert summary["brand_mapping"] == {
@@ -74,11 +74,11 @@ def test_brand_spellings_are_merged_and_the_mapping_recorded(workspace, runway_f
 def test_thesis_brands_by_default_explicit_brands_and_top(workspace, runway_factory):
     brands = {name: (2, 5) for name in THESIS_BRANDS} | {"Valentino": (4, 10)}
     csv_path, _ = runway_factory(brands)
-    summary = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
     assert summary["brand_selection"] == "thesis" and summary["brands"] == list(THESIS_BRANDS)
-    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=1, progress=False)).summary
+    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=1)).summary
     assert top["brands"] == ["Valentino"] and top["brand_selection"] == "top_n"
-    picked = prepare_dataset(PrepareOptions(csv=csv_path, name="two", brands=["chanel", "VERSACE"], progress=False))
+    picked = prepare_dataset(PrepareOptions(csv=csv_path, name="two", brands=["chanel", "VERSACE"]))
     assert set(picked.manifest["brand"]) == {"Chanel", "Versace"}
 
 
@@ -92,7 +92,7 @@ def test_exact_duplicates_are_removed_and_counted(workspace, runway_factory):
         rows.append({**next(r for r in rows if r["image_path"] == source), "image_path": copy})
     rows.append(dict(rows[0]))  # the same row twice
     _rewrite(csv_path, rows)
-    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    result = prepare_dataset(PrepareOptions(csv=csv_path))
     assert result.summary["duplicates_removed"] == 4
     assert len(result.manifest) == 32 and result.manifest["sha256"].is_unique
     # the alphabetically first path of each photo is kept
@@ -102,18 +102,18 @@ def test_exact_duplicates_are_removed_and_counted(workspace, runway_factory):
 
 def test_same_seed_same_manifest_whatever_the_row_order(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (3, 7), "Versace": (3, 7), "Prada": (3, 7)})
-    first = prepare_dataset(PrepareOptions(csv=csv_path, name="a", progress=False), data_settings(seed=3)).dataset_dir
+    first = prepare_dataset(PrepareOptions(csv=csv_path, name="a"), data_settings(seed=3)).dataset_dir
     rows = _csv_rows(csv_path)
     _rewrite(csv_path, list(reversed(rows)))
-    second = prepare_dataset(PrepareOptions(csv=csv_path, name="b", progress=False), data_settings(seed=3)).dataset_dir
+    second = prepare_dataset(PrepareOptions(csv=csv_path, name="b"), data_settings(seed=3)).dataset_dir
     assert (first / "manifest.csv").read_bytes() == (second / "manifest.csv").read_bytes()
-    other = prepare_dataset(PrepareOptions(csv=csv_path, name="c", progress=False), data_settings(seed=4)).dataset_dir
+    other = prepare_dataset(PrepareOptions(csv=csv_path, name="c"), data_settings(seed=4)).dataset_dir
     assert (first / "manifest.csv").read_bytes() != (other / "manifest.csv").read_bytes()
 
 
 def test_collection_split_and_cap(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (5, 6), "Versace": (4, 6), "Prada": (2, 6)})
-    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(split="collection", max_per_brand=20))
+    result = prepare_dataset(PrepareOptions(csv=csv_path), data_settings(split="collection", max_per_brand=20))
     manifest, summary = result.manifest, result.summary
     assert summary["split"] == "collection" and summary["shared_collections"] == []
     assert manifest.groupby("collection")["split"].nunique().max() == 1
@@ -125,7 +125,7 @@ def test_collection_split_and_cap(workspace, runway_factory):
 
 def test_bad_photos_are_listed_with_reasons_and_the_rest_finishes(workspace, odd_runway_factory):
     csv_path, images, odd = odd_runway_factory(per_collection=6)
-    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    result = prepare_dataset(PrepareOptions(csv=csv_path))
     reasons = {entry["image_path"]: entry["reason"] for entry in result.summary["unreadable"]}
     expected_bad = {path: why for path, why in odd.items() if why != "ok"}
     assert set(reasons) == set(expected_bad)
@@ -153,7 +153,7 @@ def test_mask_columns_are_carried_as_absolute_paths(workspace, runway_factory):
         row["figure_mask_path"], row["zones_mask_path"] = mask, mask
     rows[0]["figure_mask_path"] = "masks/not-there.png"
     _rewrite(csv_path, rows)
-    result = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    result = prepare_dataset(PrepareOptions(csv=csv_path))
     with_mask = result.manifest[result.manifest["figure_mask_path"] != ""]
     assert len(with_mask) == 19
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in with_mask["zones_mask_path"])
@@ -190,29 +190,29 @@ def test_cli_prepare_and_its_errors(workspace, runway_factory, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     with pytest.raises(DataError):
-        prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(max_per_brand=-1))
+        prepare_dataset(PrepareOptions(csv=csv_path), data_settings(max_per_brand=-1))
 
 
 def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):
     # the scraper's paths are relative to <csv folder>/images; the demo's start with images/
     csv_path, images = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})
-    scraper_style = prepare_dataset(PrepareOptions(csv=csv_path, name="scraper", progress=False))
+    scraper_style = prepare_dataset(PrepareOptions(csv=csv_path, name="scraper"))
     assert scraper_style.summary["images_root"] == str(images) and scraper_style.summary["unreadable"] == []
     rows = _csv_rows(csv_path)
     _rewrite(csv_path, [{**row, "image_path": "images/" + row["image_path"]} for row in rows])
-    demo_style = prepare_dataset(PrepareOptions(csv=csv_path, name="demo-style", progress=False))
+    demo_style = prepare_dataset(PrepareOptions(csv=csv_path, name="demo-style"))
     assert demo_style.summary["images_root"] == str(csv_path.parent) and demo_style.summary["unreadable"] == []
     assert sorted(demo_style.manifest["path"]) == sorted(scraper_style.manifest["path"])
 
 
 def test_a_changed_manifest_flags_the_nobg_folder(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
-    first = prepare_dataset(PrepareOptions(csv=csv_path, progress=False))
+    first = prepare_dataset(PrepareOptions(csv=csv_path))
     (first.dataset_dir / "nobg").mkdir()
     (first.dataset_dir / "nobg" / "manifest.csv").write_text("path\n")
-    same = prepare_dataset(PrepareOptions(csv=csv_path, progress=False)).summary["notes"]
+    same = prepare_dataset(PrepareOptions(csv=csv_path)).summary["notes"]
     assert not any("nobg/" in note for note in same)
-    other = prepare_dataset(PrepareOptions(csv=csv_path, progress=False), data_settings(seed=5)).summary["notes"]
+    other = prepare_dataset(PrepareOptions(csv=csv_path), data_settings(seed=5)).summary["notes"]
     assert any("rerun `python -m data remove-background`" in note for note in other)
 
 

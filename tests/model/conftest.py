@@ -96,7 +96,7 @@ class TrainedRun:
     options: dict
 
 
-def train_with(settings=None, *, progress: bool = False, extra_callbacks: tuple = (), **options):
+def train_with(settings=None, *, extra_callbacks: tuple = (), **options):
     """`model.training.train` with the request's fields and ModelSettings overrides given together."""
     from core.config import get_settings
     from model.training import TrainRequest, train
@@ -105,7 +105,7 @@ def train_with(settings=None, *, progress: bool = False, extra_callbacks: tuple 
     settings = settings or get_settings()
     model = dataclasses.replace(settings.model, **{k: v for k, v in options.items() if k not in request_fields})
     request = TrainRequest(**{k: v for k, v in options.items() if k in request_fields})
-    return train(request, settings.replace(model=model), progress=progress, extra_callbacks=extra_callbacks)
+    return train(request, settings.replace(model=model), extra_callbacks=extra_callbacks)
 
 
 @pytest.fixture(name="train_with")
@@ -133,5 +133,5 @@ def trained_run(tmp_path_factory) -> TrainedRun:
 def evaluated_run(trained_run) -> TrainedRun:
     from model.evaluation import evaluate
 
-    evaluate(trained_run.run, trained_run.settings, progress=False)
+    evaluate(trained_run.run, trained_run.settings)
     return trained_run

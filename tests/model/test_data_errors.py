@@ -20,7 +20,7 @@ def _cli_error(capsys, argv) -> str:
 
 def test_unknown_variant_is_refused_by_api_and_cli(shapes_dataset, capsys, train_with):
     with pytest.raises(DataError, match="unknown variant 'rgb'; expected one of: raw, nobg"):
-        train_with(variant="rgb", data=str(shapes_dataset), progress=False)
+        train_with(variant="rgb", data=str(shapes_dataset))
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--variant", "rgb", "--data", str(shapes_dataset)])
     assert exit_info.value.code == 2
@@ -86,12 +86,12 @@ def test_unreadable_image_is_reported_with_its_path(shapes_dataset, workspace, t
         fh.write(b"not an image at all")
     with pytest.raises(DataError, match="cannot read a training photo.*not an image"):
         train_with(variant="raw", data=str(shapes_dataset), epochs=1, image_size=64, weights="random",
-                   fast_path="on", progress=False)
+                   fast_path="on")
 
 
 def test_invalid_hyperparameters_are_refused_together(shapes_dataset, train_with):
     with pytest.raises(TrainError, match="epochs must be at least 1.*image size must be a multiple of 8"):
-        train_with(variant="raw", data=str(shapes_dataset), epochs=0, image_size=100, progress=False)
+        train_with(variant="raw", data=str(shapes_dataset), epochs=0, image_size=100)
 
 
 def test_missing_run_and_missing_artifacts(workspace, capsys):

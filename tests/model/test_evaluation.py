@@ -94,7 +94,7 @@ def test_re_evaluation_keeps_other_sections_and_leaves_no_temporaries(evaluated_
     metrics = json.loads(run.metrics.read_text())
     metrics["background_reliance"] = {"written_by": "another module"}
     run.metrics.write_text(json.dumps(metrics))
-    again = evaluate(run, evaluated_run.settings, progress=False)
+    again = evaluate(run, evaluated_run.settings)
     stored = json.loads(run.metrics.read_text())
     assert stored["background_reliance"] == {"written_by": "another module"}
     assert stored["accuracy"] == again["accuracy"] == metrics["accuracy"]

@@ -29,7 +29,7 @@ def test_cached_features_give_the_end_to_end_outputs(model_64, shapes_dataset, w
     paths = _photos(shapes_dataset)
     hashes = content_hashes(paths)
     cache = cache_for(model_64, get_settings().paths.feature_cache, 64, "thesis", "nearest")
-    files = ensure_features(model_64, cache, paths, hashes, progress=False)
+    files = ensure_features(model_64, cache, paths, hashes)
     assert all(f[0].is_file() and f[0].is_relative_to(workspace / "cache" / "features") for f in files)
     cached = np.stack([np.load(f[0]) for f in files])
     images = np.stack([load_model_input(p, 64, "nearest") for p in paths]).astype(np.float32)
@@ -41,7 +41,7 @@ def test_cached_features_give_the_end_to_end_outputs(model_64, shapes_dataset, w
 
     half = cache_for(model_64, get_settings().paths.feature_cache, 64, "thesis", "nearest", dtype="float16")
     assert half.folder != cache.folder
-    files16 = ensure_features(model_64, half, paths, hashes, progress=False)
+    files16 = ensure_features(model_64, half, paths, hashes)
     via_half = tail_model(model_64).predict_on_batch(np.stack([np.load(f[0]) for f in files16]).astype(np.float32))
     np.testing.assert_allclose(via_half, end_to_end, atol=2e-3)
 
@@ -50,10 +50,10 @@ def test_cache_resumes_and_recomputes_only_what_is_missing(model_64, shapes_data
     paths = _photos(shapes_dataset, 4)
     hashes = content_hashes(paths)
     cache = cache_for(model_64, get_settings().paths.feature_cache, 64, "thesis", "nearest")
-    files = [f[0] for f in ensure_features(model_64, cache, paths, hashes, progress=False)]
+    files = [f[0] for f in ensure_features(model_64, cache, paths, hashes)]
     stamps = [f.stat().st_mtime_ns for f in files]
     files[1].unlink()
-    again = [f[0] for f in ensure_features(model_64, cache, paths, hashes, progress=False)]
+    again = [f[0] for f in ensure_features(model_64, cache, paths, hashes)]
     assert again == files and files[1].is_file()
     assert [f.stat().st_mtime_ns for i, f in enumerate(files) if i != 1] == stamps[:1] + stamps[2:]
     assert not list(cache.folder.rglob("*.tmp*"))  # atomic writes leave no temporaries
@@ -82,17 +82,15 @@ def test_augmented_copies_are_reproducible_and_differ_from_the_original(model_64
     hashes = content_hashes(paths)
     settings = get_settings()
     cache = cache_for(model_64, settings.paths.feature_cache, 64, "thesis", "nearest")
-    files = ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=5,
-                            progress=False)
+    files = ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=5)
     assert [len(f) for f in files] == [3, 3]
     original, copy1, copy2 = (np.load(f) for f in files[0])
     assert not np.allclose(original, copy1) and not np.allclose(copy1, copy2)
     first = np.load(files[0][1])
     files[0][1].unlink()
-    ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=5, progress=False)
+    ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=5)
     np.testing.assert_array_equal(np.load(files[0][1]), first)  # same seed, same draw
-    other = ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=6,
-                            progress=False)
+    other = ensure_features(model_64, cache, paths, hashes, copies=2, model_settings=settings.model, seed=6)
     assert other[0][1] != files[0][1]  # another seed is another set of copies
 
 

@@ -57,26 +57,26 @@ def test_short_training_on_visibly_different_brands_beats_chance(trained_run):
 def test_interrupted_run_resumes_with_the_same_history(shapes_dataset, workspace, train_with):
     options = dict(variant="raw", data=str(shapes_dataset), epochs=4, **QUICK)
     with pytest.raises(KeyboardInterrupt):
-        train_with(run="cut", **options, progress=False, extra_callbacks=(InterruptAfter(2),))
+        train_with(run="cut", **options, extra_callbacks=(InterruptAfter(2),))
     run_dir = get_settings().paths.run_dir("cut")
     before = pd.read_csv(run_dir / "history.csv")
     assert list(before["epoch"]) == [1, 2] and not (run_dir / "model.keras").exists()
 
-    resumed = train_with(run="cut", **options, progress=False)
+    resumed = train_with(run="cut", **options)
     assert resumed.trained_now == 2 and resumed.epochs_done == 4
     after = pd.read_csv(run_dir / "history.csv")
     assert list(after["epoch"]) == [1, 2, 3, 4]
     pd.testing.assert_frame_equal(after.iloc[:2], before)
 
     # continuing, not restarting: the resumed run retraces the uninterrupted one
-    straight = train_with(run="straight", **options, progress=False).history
+    straight = train_with(run="straight", **options).history
     np.testing.assert_allclose(after["loss"], straight["loss"], rtol=1e-4)
     np.testing.assert_allclose(after["val_loss"], straight["val_loss"], rtol=1e-4)
 
-    again = train_with(run="cut", **options, progress=False)
+    again = train_with(run="cut", **options)
     assert again.trained_now == 0  # already complete: nothing to do
     with pytest.raises(TrainError, match="other settings"):
-        train_with(run="cut", **{**options, "image_size": 96}, progress=False)
+        train_with(run="cut", **{**options, "image_size": 96})
 
 
 @pytest.mark.slow
@@ -109,7 +109,7 @@ def test_killed_cli_run_resumes_from_its_last_checkpoint(shapes_dataset, workspa
 def test_end_to_end_path_with_options_trains_and_records_them(shapes_dataset, workspace, train_with):
     result = train_with(variant="nobg", data=str(shapes_dataset), epochs=2, batch_size=12, image_size=64,
                         weights="random", fast_path="off", early_stopping_patience=5, reduce_lr_patience=1,
-                        class_weights="balanced", preprocess="vgg", progress=False)
+                        class_weights="balanced", preprocess="vgg")
     assert result.run.name == "shapes-nobg"
     config = json.loads(result.run.config.read_text())
     assert config["variant"] == "nobg" and config["manifest"].endswith("nobg/manifest.csv")

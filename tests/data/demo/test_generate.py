@@ -35,16 +35,16 @@ def file_digests(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    generate(small(), out, progress=False)
+    generate(small(), out)
     return out
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(demo_dir, tmp_path):
     again = tmp_path / "again"
-    generate(small(), again, workers=2, progress=False)  # two processes draw the same bytes as one
+    generate(small(), again, workers=2)  # two processes draw the same bytes as one
     assert file_digests(again) == file_digests(demo_dir)
     other = tmp_path / "other"
-    generate(small(seed=8), other, progress=False)
+    generate(small(seed=8), other)
     photos = {k: v for k, v in file_digests(demo_dir).items() if k.endswith(".jpg")}
     other_photos = {k: v for k, v in file_digests(other).items() if k.endswith(".jpg")}
     assert len(other_photos) == len(photos) == 18
@@ -101,24 +101,24 @@ def test_masks_cover_exactly_what_the_figure_changes():
 
 def test_rerun_is_a_no_op_and_a_lost_photo_is_redrawn_identically(demo_dir, tmp_path):
     out = tmp_path / "demo"
-    generate(small(), out, progress=False)
+    generate(small(), out)
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
-    report = generate(small(), out, progress=False)
+    report = generate(small(), out)
     assert (report.generated, report.present, report.csv_written) == (0, 18, False)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
 
     lost = out / plan_looks(small())[4].image_path
     lost.unlink()
-    report = generate(small(), out, progress=False)
+    report = generate(small(), out)
     assert report.generated == 1
     assert file_digests(out) == file_digests(demo_dir)
 
 
 def test_more_looks_per_house_keeps_the_old_ones(tmp_path):
     out = tmp_path / "demo"
-    generate(small(per_house=2), out, progress=False)
+    generate(small(per_house=2), out)
     before = file_digests(out)
-    report = generate(small(per_house=3), out, progress=False)
+    report = generate(small(per_house=3), out)
     assert (report.generated, report.present) == (6, 12)
     after = file_digests(out)
     assert {k: after[k] for k in before} == before
@@ -127,10 +127,10 @@ def test_more_looks_per_house_keeps_the_old_ones(tmp_path):
 
 def test_other_parameters_in_the_same_folder_are_refused_unless_overwrite(tmp_path):
     out = tmp_path / "demo"
-    generate(small(per_house=1), out, progress=False)
+    generate(small(per_house=1), out)
     with pytest.raises(DemoError, match="seed 7 -> 9"):
-        generate(small(per_house=1, seed=9), out, progress=False)
-    generate(small(per_house=1, seed=9), out, overwrite=True, progress=False)
+        generate(small(per_house=1, seed=9), out)
+    generate(small(per_house=1, seed=9), out, overwrite=True)
     frame = pd.read_csv(out / "runway.csv")
     assert len(frame) == 6
 
@@ -138,7 +138,7 @@ def test_other_parameters_in_the_same_folder_are_refused_unless_overwrite(tmp_pa
 def test_a_foreign_folder_is_refused(tmp_path):
     (tmp_path / "images").mkdir()
     with pytest.raises(DemoError, match="not a demo folder"):
-        generate(small(per_house=1), tmp_path, progress=False)
+        generate(small(per_house=1), tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +154,7 @@ def test_a_foreign_folder_is_refused(tmp_path):
 )
 def test_bad_parameters_get_one_clear_message(changes, message, tmp_path):
     with pytest.raises(DemoError, match=message):
-        generate(small(**changes), tmp_path / "demo", progress=False)
+        generate(small(**changes), tmp_path / "demo")
     assert not (tmp_path / "demo").exists()
 
 
