@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from core.fileio import write_bytes_atomic
 
-RUNWAY_SIZE = (1700, 2560)  # width × height of a typical runway photo (issue 10)
+RUNWAY_SIZE = (1700, 2560)  # width × height of a typical runway photo
 DEMO_SIZE = (192, 288)
 
 

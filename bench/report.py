@@ -84,7 +84,7 @@ def render(results: dict, existing: str = "") -> str:
     lines = [
         "# Benchmarks",
         "",
-        "What users wait for, measured by `make bench` (`python -m bench [--quick] [--only NAME ...]`, issue 10).",
+        "What users wait for, measured by `make bench` (`python -m bench [--quick] [--only NAME ...]`).",
         "This part of the file and `bench/results.json` are written by the bench; do not edit them by hand.",
         "Timings are medians (or p50/p95) over several runs after a warm-up; every ratio is measured in one process",
         "run. Benchmarks are not tests: a missed goal is reported, never failed on.",

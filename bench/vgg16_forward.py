@@ -1,7 +1,7 @@
 """VGG16 forward throughput at 224×224, in GFLOP/s, against a same-process numpy sgemm.
 
 FLOPs are counted the way the sgemm's are, two per multiply-add, from the network's own conv
-layers: 30.7 GFLOP per 224×224 image for VGG16 without its top. The issue's "15.5 GFLOP" is the
+layers: 30.7 GFLOP per 224×224 image for VGG16 without its top. The often-quoted "15.5 GFLOP" is the
 usual VGG16 figure in multiply-adds (15.5 G MACs with the dense top); comparing it with an sgemm
 counted at 2·m·n·k would halve the apparent efficiency, so both counts are recorded.
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.harness import Row, median, time_call
 
-SPEC_GFLOP_PER_IMAGE = 15.5  # the issue's figure: VGG16 multiply-adds at 224×224 (with the dense top)
+SPEC_GFLOP_PER_IMAGE = 15.5  # the often-quoted figure: VGG16 multiply-adds at 224×224 (with the dense top)
 GOAL_FRACTION_OF_SGEMM = 0.60
 IMAGE_SIZE = 224
 
@@ -165,7 +165,7 @@ def notes(result: dict) -> list[str]:
     by_batch = ", ".join(f"batch {batch}: {value:,.2f} img/s" for batch, value in
                          result["images_per_s_by_batch"].items())
     lines = [
-        f"VGG16 forward: {result['gflop_per_image']} GFLOP per image counted as 2 × multiply-adds (the issue's "
+        f"VGG16 forward: {result['gflop_per_image']} GFLOP per image counted as 2 × multiply-adds (the often-quoted "
         f"{result['spec_gflop_per_image']} is the multiply-add count; at that count the rate would read "
         f"{result['gflops_at_spec_count']:,.1f} GFLOP/s). {by_batch}. TensorFlow intra-op threads "
         f"{threads['tf_intra_op_threads'] or 'default (one per core)'}, inter-op "

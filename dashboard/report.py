@@ -42,7 +42,7 @@ from plotly.offline import get_plotlyjs
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
-from core.contract import RunFolder
+from core.contract import RunConfig, RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
 from dashboard import figures as shared_figures
@@ -59,9 +59,10 @@ TEMPLATE = "report.html.j2"
 # over every chart of the PDF. Hover labels and drag-to-zoom still work without it.
 FIGURE_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 
+# The model note names the run's attention grid ({grid}); `method_notes` fills it in.
 METHOD_NOTES = (
     ("Model", "VGG16 pretrained on ImageNet with its 13 convolution layers frozen, a spatial attention branch on "
-     "block4_conv3 (a softmax over the 28×28 grid that re-weights the features), block5, global max pooling, "
+     "block4_conv3 (a softmax over its {grid}, which re-weights the features), block5, global max pooling, "
      "Dense-512 and a softmax over the houses (thesis chapter 3). The run was trained on photos with or without "
      "their background (variant shown above) and evaluated on its held-out test split."),
     ("Distinctiveness index", distinctiveness.INDEX_FORMULA),
@@ -83,6 +84,24 @@ METHOD_NOTES = (
      "the model looked, not why; a high index says the model can tell the house apart on these photos, not that "
      "its identity is strong in any broader sense."),
 )
+
+
+def attention_grid_text(config: RunConfig | None) -> str:
+    """The run's attention grid as the notes state it: block4_conv3's side is the input's / 8 (three 2×2 poolings),
+    28×28 at 224 px, 12×12 at the demo profile's 96 px. config.json records it (`attention_grid`); older runs
+    only their `image_size`."""
+    grid = config.get("attention_grid") if config is not None else None
+    size = config.image_size if config is not None else None
+    side = int(grid) if grid else (int(size) // 8 if size else None)
+    if not side:
+        return "grid"
+    return f"{side}×{side} grid" + (f" at this run's {int(size)} px input" if size else "")
+
+
+def method_notes(config: RunConfig | None) -> tuple[tuple[str, str], ...]:
+    """METHOD_NOTES with the run's own attention grid in the model note."""
+    grid = attention_grid_text(config)
+    return tuple((term, text.replace("{grid}", grid)) for term, text in METHOD_NOTES)
 
 
 # --------------------------------------------------------------------------- values as the report shows them
@@ -403,7 +422,7 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "body_zones": body_zone_context(data.metrics, brand, data.name),
         "drift": drift_context(current_section(data.directory, "drift"), brand),
         "examples": examples_context(*read_example_photos(data, brand, settings), brand),
-        "notes": METHOD_NOTES,
+        "notes": method_notes(data.config),
     }
 
 

@@ -31,7 +31,8 @@ def _brand_list(values: list[str] | None) -> list[str] | None:
 def _add_prepare(sub) -> None:
     parser = sub.add_parser("prepare", help="runway CSV + photos -> dataset folder (manifest.csv, summary.json)")
     parser.add_argument("--csv", required=True, help="the runway CSV (thesis columns first)")
-    parser.add_argument("--images", help="root the CSV's image_path is relative to (default: <csv folder>/images)")
+    parser.add_argument("--images", help="root the CSV's image_path is relative to (default: <csv folder>/images "
+                        "or the CSV's folder, whichever holds more of its first 50 paths)")
     parser.add_argument("--name", help="dataset name (default: the CSV's folder name, or its stem if not runway.csv)")
     brands = parser.add_mutually_exclusive_group()
     brands.add_argument("--brands", nargs="+", metavar="BRAND", help="brands to keep (any spelling)")

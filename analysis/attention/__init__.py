@@ -1,4 +1,4 @@
-"""Attention analytics: make the learned attention maps measurable (issue 8, docs/ATTENTION.md).
+"""Attention analytics: make the learned attention maps measurable (docs/ATTENTION.md).
 
 One module per metric family, as in Quantus:
 

@@ -1,4 +1,4 @@
-"""Background reliance: does the model recognise the clothes, or the venue? (issue 8)
+"""Background reliance: does the model recognise the clothes, or the venue?
 
 A trained model is evaluated on its test photos with the background changed, figure kept:
 

@@ -79,7 +79,7 @@ def _look_label(row) -> str:
 
 
 def knn_distance_figure(neighbours: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of the k nearest looks' cosine distances, nearest on top (seed 000's figure 5)."""
+    """Horizontal bars of the k nearest looks' cosine distances, nearest on top."""
     colours = brand_colours(neighbours["brand"])
     labels = [_look_label(row) for _, row in neighbours.iterrows()]
     fig = go.Figure(

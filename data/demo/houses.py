@@ -13,8 +13,8 @@ so a brand classifier's confusion matrix has structure:
   the White Cube; told apart by the legs (short narrow tweed skirt) and the feet (chunky sneakers).
 
 The names are invented; no real brand is meant. `signature_zone` is the zone whose cue separates
-a house from its twin, the one attention analytics should find (issue 8: "the feet house gets
-more attention on feet").
+a house from its twin, the one the attention analytics' body-zone profile should find (the feet house should get more
+attention on the feet).
 """
 
 from __future__ import annotations

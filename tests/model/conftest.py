@@ -91,7 +91,7 @@ def shapes_dataset(workspace) -> Path:
 class TrainedRun:
     settings: object
     dataset: Path
-    run: object  # model.runs.RunFolder
+    run: object  # core.contract.RunFolder
     result: object  # model.training.TrainResult
     options: dict
 
