@@ -99,10 +99,16 @@ def setting(default, help: str, *, choices: tuple | None = None, flag: str | Non
                                             "resume": resume, "command": command})
 
 
+# The networks `model.network` builds; the first is the default (docs/MODEL.md "Choosing the architecture").
+ARCHITECTURES = ("attention-pool", "thesis")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """Thesis chapter 3 defaults for the network and its training; every field is an option of `python -m model train`."""
 
+    architecture: str = setting(ARCHITECTURES[0], "attention-pool: the recommended network; thesis: chapter 3's, exactly",
+                                choices=ARCHITECTURES)
     image_size: int = setting(224, "input side in px")
     num_classes: int = setting(6, "classes of `python -m model summary` (training takes them from the data)", cli=False)
     # Conv2D(64, 3x3) on block4_conv3: matches the thesis's parameter counts
@@ -274,7 +280,8 @@ class PipelineSettings:
 PROFILES: dict[str, dict[str, dict]] = {
     # docs/MODEL.md "Demo size": 96 px beat 128 px at this scale
     "demo": {"model": {"image_size": 96, "epochs": 20}, "pipeline": {"analysis_max_images": 60}},
-    "thesis": {"demo": {"per_house": 170, "width": 480, "height": 720}, "pipeline": {"dataset": "demo-thesis"}},
+    "thesis": {"model": {"architecture": "thesis"}, "demo": {"per_house": 170, "width": 480, "height": 720},
+               "pipeline": {"dataset": "demo-thesis"}},
 }
 
 

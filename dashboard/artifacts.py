@@ -49,6 +49,7 @@ class RunInfo:
     trained: bool
     evaluated: bool
     problem: str = ""  # why config.json cannot be read (the file and what to rerun); "" for a readable run
+    architecture: str = ""  # config.json's architecture: "attention-pool", "thesis" (before it was recorded), "baseline"
 
     @property
     def folder(self) -> RunFolder:
@@ -73,7 +74,8 @@ def run_info(folder: RunFolder) -> RunInfo:
                        evaluated=evaluated, problem=str(exc))
     dataset = config.dataset
     return RunInfo(name=folder.name, path=str(folder.root), variant=config.variant,
-                   dataset_dir=str(dataset.root) if dataset else "", trained=trained, evaluated=evaluated)
+                   dataset_dir=str(dataset.root) if dataset else "", trained=trained, evaluated=evaluated,
+                   architecture=contract.architecture_of(config))
 
 
 @st.cache_data(show_spinner=False)
@@ -93,6 +95,17 @@ def list_run_infos(settings: Settings | None = None) -> list[RunInfo]:
     root = settings.paths.runs
     folders = [RunFolder(p) for p in sorted(root.iterdir())] if root.is_dir() else []
     return _run_infos(str(settings.paths.root), tuple(_listing_stamps(f) for f in folders))
+
+
+@st.cache_data(show_spinner=False)
+def _comparison(path: str, mtime: int) -> dict:
+    return contract.ComparisonFiles(Path(path).parent, Path(path).stem).read_summary()
+
+
+def comparisons(settings: Settings | None = None) -> dict[str, dict]:
+    """`python -m model compare` tables by name (comparisons/<name>.json), re-read when one changes."""
+    return {files.name: _comparison(str(files.summary_json), stamp(files.summary_json))
+            for files in contract.list_comparisons(settings or get_settings())}
 
 
 def list_datasets(settings: Settings | None = None) -> list[str]:

@@ -49,6 +49,49 @@ def report_frame(metrics: dict, class_names: list[str]) -> pd.DataFrame:
     return frame
 
 
+def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of an accuracy: honest on a few photos, where `p ± 1.96·se` is not."""
+    from scipy.stats import binomtest
+
+    if total <= 0:
+        return float("nan"), float("nan")
+    interval = binomtest(int(correct), int(total)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def accuracy_text(accuracy: float | None, total: int | None) -> str:
+    """`0.817 [0.737, 0.877]`: the accuracy with its 95% Wilson interval, "–" when unknown."""
+    if accuracy is None:
+        return "–"
+    if not total:
+        return f"{accuracy:.3f}"
+    low, high = accuracy_interval(round(accuracy * total), total)
+    return f"{accuracy:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def models_table(runs: list, metrics_of) -> pd.DataFrame:
+    """One row per evaluated run: architecture, variant, accuracy with its 95% interval, top-2, test photos."""
+    rows = []
+    for run in runs:
+        metrics = metrics_of(run) or {}
+        accuracy, total = metric_value(metrics, "accuracy"), metric_value(metrics, "n_images")
+        low, high = accuracy_interval(round(accuracy * total), int(total)) if accuracy is not None and total else (None, None)
+        rows.append({"run": run.name, "architecture": run.architecture or "–", "variant": run.variant,
+                     "accuracy": accuracy, "ci_low": low, "ci_high": high,
+                     "top-2 accuracy": metric_value(metrics, "top2_accuracy"),
+                     "test photos": int(total) if total else None})
+    return pd.DataFrame(rows, columns=["run", "architecture", "variant", "accuracy", "ci_low", "ci_high",
+                                       "top-2 accuracy", "test photos"])
+
+
+def comparison_rows(summary: dict, dataset: str) -> pd.DataFrame:
+    """A `python -m model compare` table's rows for one dataset family (the dataset and its split twins)."""
+    frame = pd.DataFrame(summary.get("rows") or [])
+    if frame.empty or "dataset" not in frame:
+        return frame
+    return frame[frame["dataset"].astype(str).str.startswith(dataset)].reset_index(drop=True)
+
+
 def metric_value(metrics: dict, *names: str) -> float | None:
     """The first of `names` found in metrics.json (top level or under `summary`), as a float."""
     for source in (metrics, metrics.get("summary") if isinstance(metrics.get("summary"), dict) else {}):

@@ -82,7 +82,11 @@ class Selection:
 
     def label(self, variant: str) -> str:
         run = self.runs.get(variant)
-        return f"{VARIANT_LABELS[variant]} ({run.name})" if run else VARIANT_LABELS[variant]
+        if not run:
+            return VARIANT_LABELS[variant]
+        # Every page that shows a model's output names its architecture with the run.
+        return f"{VARIANT_LABELS[variant]} ({run.name}, {run.architecture})" if run.architecture else \
+            f"{VARIANT_LABELS[variant]} ({run.name})"
 
 
 def _pick(options: list[str], preferred: str, previous: str | None) -> int:

@@ -20,7 +20,7 @@ import os
 import sys
 
 from core.cli import add_settings_options, settings_from_options
-from core.config import Settings, get_settings
+from core.config import ARCHITECTURES, Settings, get_settings
 from core.logs import configure
 
 
@@ -63,6 +63,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="build the network and print its layers and parameter counts")
     summary.add_argument("--image-size", type=int, default=d.image_size)
     summary.add_argument("--classes", type=int, default=d.num_classes)
+    summary.add_argument("--architecture", choices=ARCHITECTURES, default=d.architecture)
 
     baseline = commands.add_parser("baseline", help="frozen VGG16 + average pooling + logistic regression -> a run folder")
     baseline.add_argument("--data", required=True, help="dataset folder, its manifest.csv, or a dataset name")
@@ -143,7 +144,7 @@ def _predict(args, settings) -> int:
 def _summary(args, settings) -> int:
     from model.network import build_model, parameter_counts
 
-    model = build_model(args.classes, args.image_size, weights=None, settings=settings)
+    model = build_model(args.classes, args.image_size, weights=None, settings=settings, architecture=args.architecture)
     model.summary(line_length=110)
     counts = parameter_counts(model)
     print(f"total {counts['total']:,}  trainable {counts['trainable']:,}  non-trainable {counts['non_trainable']:,}")

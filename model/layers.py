@@ -66,3 +66,38 @@ class SpatialSoftmax(keras.layers.Layer):
 
     def get_config(self):
         return super().get_config()
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class WeightedAveragePool(keras.layers.Layer):
+    """Attention pooling: `sum_s a_s x_s / sum_s a_s` over the grid, for features x (b, h, w, c) and weights a (b, h, w, 1).
+
+    With a constant map it is exactly global average pooling, which is what lets the attention
+    model start from the average-pooled probe and learn where to look from there.
+    """
+
+    def call(self, inputs):
+        features, weights = inputs
+        weights = ops.cast(weights, features.dtype)
+        return ops.sum(features * weights, axis=(1, 2)) / (ops.sum(weights, axis=(1, 2)) + 1e-6)
+
+    def compute_output_shape(self, input_shapes):
+        features_shape, _ = input_shapes
+        return (features_shape[0], features_shape[-1])
+
+    def get_config(self):
+        return super().get_config()
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SpatialNormalise(keras.layers.Layer):
+    """Non-negative weights (b, h, w, 1) scaled to sum to 1 over the grid: the map shown, comparable across models."""
+
+    def call(self, inputs):
+        return inputs / (ops.sum(inputs, axis=(1, 2), keepdims=True) + 1e-6)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return super().get_config()

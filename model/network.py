@@ -1,8 +1,22 @@
-"""The thesis's network (chapter 3.4): VGG16 with a spatial attention branch on block4_conv3.
+"""The networks: VGG16 (ImageNet, frozen) with a spatial attention branch on block4_conv3, in two architectures.
+
+`thesis` (chapter 3.4, reproduced exactly for students):
 
     image → augmentation (training only) → pixel scaling → VGG16 block1..block4_conv3
           → attention: Conv2D(64, 3×3, same) → Dense(1) → softmax over h×w → × block4_conv3
           → block4_pool → block5 → GlobalMaxPooling2D → Dense(512, relu) → Dropout(0.2) → Dense(C, softmax)
+
+`attention-pool` (the recommended default, chosen by measurement: docs/MODEL.md "Choosing the architecture"):
+
+    ... block4_conv3 ─→ attention: Conv2D(64, 3×3, relu) → Dense(1) → sigmoid gate a (h×w)
+                    ├─→ attention pooling: Σ a·x / Σ a  (512)          ┐
+                    └─→ block4_pool → block5 → block5_pool → average (512) ┴→ concat (1024) → Dropout(0.2) → Dense(C, softmax)
+
+It is "Learn to Pay Attention" (Jetley et al., ICLR 2018): the attention decides how the
+block4 features are pooled, beside the global view. The gate's scoring layer starts at zero, so a
+is constant and the attention pooling is plain average pooling; the softmax layer is then set from
+a logistic-regression probe on those features (linear probing, then fine-tuning: Kumar et al.,
+ICLR 2022). Training therefore starts from the plain probe's solution and learns where to look.
 
 The model is flat: every VGG16 layer is a layer of this model under its Keras name
 (`block1_conv1` …), so Grad-CAM and `model.get_layer` work without unwrapping a nested model.
@@ -26,10 +40,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.config import ModelSettings, Settings, get_settings
-from model.layers import InputPreprocess, SpatialSoftmax
+from core.config import ARCHITECTURES, ModelSettings, Settings, get_settings
+from model.layers import InputPreprocess, SpatialNormalise, SpatialSoftmax, WeightedAveragePool
 
 THESIS_IMAGE_SIZE = 224
+ATTENTION_POOL_ARCHITECTURE, THESIS_ARCHITECTURE = ARCHITECTURES
 
 # keras.applications.VGG16's layout: (filters, convs) per block.
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -44,7 +59,10 @@ ATTENTION_CONV = "attention_conv"
 ATTENTION_SCORE = "attention_score"
 ATTENTION_MAP = "attention_map"
 ATTENDED = "attention_multiply"
+ATTENTION_GATE = "attention_gate"  # attention-pool: the sigmoid weights before normalising
+ATTENTION_POOL = "attention_pool"  # attention-pool: the attention-weighted block4 average
 GLOBAL_POOL = "global_max_pooling"
+GLOBAL_AVERAGE = "global_average_pooling"
 EMBEDDING = "embedding"
 DROPOUT = "dropout"
 PREDICTIONS = "predictions"
@@ -77,6 +95,29 @@ def augmentation_layers(model_settings: ModelSettings, seed: int) -> list[keras.
 
 def _wire_tail(get, features):
     """Attention, block4_pool, block5 and the head on block4_conv3 features; `get(name)` gives each layer."""
+    try:
+        get(ATTENTION_GATE)
+    except (KeyError, ValueError):
+        return _wire_thesis_tail(get, features)
+    return _wire_attention_pool_tail(get, features)
+
+
+def _block5_features(get, features):
+    x = get("block4_pool")(features)
+    for conv in range(1, VGG16_BLOCKS[4][1] + 1):
+        x = get(f"block5_conv{conv}")(x)
+    return get("block5_pool")(x)
+
+
+def _wire_attention_pool_tail(get, features):
+    gate = get(ATTENTION_GATE)(get(ATTENTION_SCORE)(get(ATTENTION_CONV)(features)))
+    attended = get(ATTENTION_POOL)([features, gate])
+    global_view = get(GLOBAL_AVERAGE)(_block5_features(get, features))
+    embedding = get(EMBEDDING)([global_view, attended])
+    return get(PREDICTIONS)(get(DROPOUT)(embedding))
+
+
+def _wire_thesis_tail(get, features):
     scores = get(ATTENTION_SCORE)(get(ATTENTION_CONV)(features))
     attention = get(ATTENTION_MAP)(scores)
     x = get(ATTENDED)([features, attention])
@@ -88,6 +129,26 @@ def _wire_tail(get, features):
     embedding = get(EMBEDDING)(x)
     outputs = get(PREDICTIONS)(get(DROPOUT)(embedding))
     return outputs
+
+
+def _attention_pool_layers(model_settings: ModelSettings, num_classes: int, seed: int) -> dict[str, keras.layers.Layer]:
+    layers = {
+        ATTENTION_CONV: keras.layers.Conv2D(model_settings.attention_filters, 3, padding="same", activation="relu",
+                                            name=ATTENTION_CONV),
+        # Zero weights: a constant gate at the start, so attention pooling starts as average pooling.
+        ATTENTION_SCORE: keras.layers.Dense(1, kernel_initializer="zeros", name=ATTENTION_SCORE),
+        ATTENTION_GATE: keras.layers.Activation("sigmoid", name=ATTENTION_GATE),
+        ATTENTION_POOL: WeightedAveragePool(name=ATTENTION_POOL),
+        "block4_pool": keras.layers.MaxPooling2D(2, strides=2, name="block4_pool"),
+        "block5_pool": keras.layers.MaxPooling2D(2, strides=2, name="block5_pool"),
+        GLOBAL_AVERAGE: keras.layers.GlobalAveragePooling2D(name=GLOBAL_AVERAGE),
+        EMBEDDING: keras.layers.Concatenate(name=EMBEDDING),
+        DROPOUT: keras.layers.Dropout(model_settings.dropout, seed=seed + 3, name=DROPOUT),
+        PREDICTIONS: keras.layers.Dense(num_classes, activation="softmax", name=PREDICTIONS),
+    }
+    for conv in range(1, VGG16_BLOCKS[4][1] + 1):
+        layers[f"block5_conv{conv}"] = _vgg_conv(VGG16_BLOCKS[4][0], f"block5_conv{conv}")
+    return layers
 
 
 def _tail_layers(model_settings: ModelSettings, num_classes: int, seed: int) -> dict[str, keras.layers.Layer]:
@@ -128,8 +189,9 @@ def build_model(
     augment: bool = True,
     seed: int | None = None,
     settings: Settings | None = None,
+    architecture: str = THESIS_ARCHITECTURE,
 ) -> keras.Model:
-    """The thesis's network as one flat functional model.
+    """One of `ARCHITECTURES` (default: the thesis's network) as one flat functional model.
 
     weights: "imagenet" loads the provisioned VGG16 file (`python -m model.assets`), a path loads
     that file, None leaves VGG16 randomly initialised (tests and timing only).
@@ -152,9 +214,13 @@ def build_model(
             x = _vgg_conv(filters, f"block{block}_conv{conv}")(x)
         if block < 4:  # block4_pool comes after the attention
             x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
-    tail = _tail_layers(model_settings, num_classes, seed)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")
+    make_layers = _tail_layers if architecture == THESIS_ARCHITECTURE else _attention_pool_layers
+    tail = make_layers(model_settings, num_classes, seed)
     outputs = _wire_tail(tail.__getitem__, x)
-    model = keras.Model(inputs, outputs, name="vgg16_attention")
+    model = keras.Model(inputs, outputs, name="vgg16_attention" if architecture == THESIS_ARCHITECTURE
+                        else "vgg16_attention_pool")
     if weights is not None:
         load_vgg16_weights(model, _weights_file(weights, settings))
     return model
@@ -190,11 +256,32 @@ def parameter_counts(model: keras.Model) -> dict[str, int]:
     return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
 
 
+def architecture_of(model: keras.Model) -> str:
+    return ATTENTION_POOL_ARCHITECTURE if any(layer.name == ATTENTION_GATE for layer in model.layers) else THESIS_ARCHITECTURE
+
+
+def embedding_model(model: keras.Model) -> keras.Model:
+    """block4_conv3 features → the embedding the softmax layer reads (what a linear probe is fitted on)."""
+    shape = model.get_layer(FEATURE_LAYER).output.shape[1:]
+    features = keras.Input(shape, name=TAIL_INPUT)
+    get = model.get_layer
+    if architecture_of(model) == THESIS_ARCHITECTURE:
+        raise ValueError("the thesis network's embedding follows a trained Dense layer; it has no probe to start from")
+    gate = get(ATTENTION_GATE)(get(ATTENTION_SCORE)(get(ATTENTION_CONV)(features)))
+    embedding = get(EMBEDDING)([get(GLOBAL_AVERAGE)(_block5_features(get, features)), get(ATTENTION_POOL)([features, gate])])
+    return keras.Model(features, embedding, name="attention_pool_embedding")
+
+
 def attention_model(model: keras.Model) -> keras.Model:
-    """Companion model: {"probabilities", "attention" (batch, h, w), "embedding" (batch, 512)} in one pass."""
-    attention = keras.layers.Reshape(model.get_layer(ATTENTION_MAP).output.shape[1:3], name="attention_2d")(
-        model.get_layer(ATTENTION_MAP).output
-    )
+    """Companion model: {"probabilities", "attention" (batch, h, w), "embedding" (batch, D)} in one pass.
+
+    The attention is a distribution over the grid for both architectures: the thesis's softmax map,
+    or attention-pool's gate normalised to sum to 1 (the weights its pooling uses)."""
+    if architecture_of(model) == THESIS_ARCHITECTURE:
+        weights = model.get_layer(ATTENTION_MAP).output
+    else:
+        weights = SpatialNormalise(name=ATTENTION_MAP)(model.get_layer(ATTENTION_GATE).output)
+    attention = keras.layers.Reshape(weights.shape[1:3], name="attention_2d")(weights)
     outputs = {
         "probabilities": model.output,
         "attention": attention,

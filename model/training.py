@@ -48,7 +48,16 @@ from model.data import (
     split_rows,
 )
 from model.features import cache_for, content_hashes, ensure_features
-from model.network import build_model, feature_grid, parameter_counts, tail_model
+from model.network import (
+    PREDICTIONS,
+    THESIS_ARCHITECTURE,
+    build_model,
+    embedding_model,
+    feature_grid,
+    feature_model,
+    parameter_counts,
+    tail_model,
+)
 from model.preprocess import load_model_input
 
 WEIGHT_SOURCES = ("imagenet", "random")
@@ -169,6 +178,7 @@ def build_config(*, run: RunFolder, variant: str, manifest: Path, class_names: l
     details = {
         "dataset": dataset_name(manifest),
         "num_classes": len(class_names),
+        "architecture": ms.architecture,
         "attention_grid": feature_grid(ms.image_size),
         "settings": dataclasses.asdict(ms),
         "preprocess": ms.preprocess,
@@ -254,7 +264,7 @@ def train(options: TrainRequest, settings: Settings | None = None, *, extra_call
     strategy = distribution_strategy()
     with strategy.scope():
         model = build_model(len(class_names), ms.image_size, weights=None if options.weights == "random" else "imagenet",
-                            settings=settings, augment=True)
+                            settings=settings, augment=True, architecture=ms.architecture)
         fit_model = tail_model(model) if fast else model
         fit_model.compile(optimizer=keras.optimizers.Adam(ms.learning_rate), loss="categorical_crossentropy",
                           metrics=["accuracy"])
@@ -303,6 +313,11 @@ def train(options: TrainRequest, settings: Settings | None = None, *, extra_call
             val_images = decode_images(list(val_rows["path"]), ms.image_size, ms.resize_filter)
             val_data = ImageBatches(val_images, y_val, len(class_names), shuffle=False, **batches)
 
+    if not initial_epoch and ms.architecture != THESIS_ARCHITECTURE:
+        first_copies = [files[0] for files in train_files] if fast else None
+        start_from_probe(model, first_copies, None if fast else train_images, y_train, len(class_names), ms)
+        log.info("[train] softmax layer set from a logistic-regression probe on the starting features")
+
     state = dict(state or {"epoch": 0, "history": []})
     if initial_epoch:
         with strategy.scope():
@@ -346,6 +361,35 @@ def train(options: TrainRequest, settings: Settings | None = None, *, extra_call
     run.write_config(config)
     log.info("[train] saved %s (%d epochs)", run.model, state["epoch"])
     return TrainResult(run, state["epoch"], trained_now, state["stopped_early"], history)
+
+
+def start_from_probe(model: keras.Model, feature_files: list | None, images: np.ndarray | None, labels: np.ndarray,
+                     num_classes: int, ms: ModelSettings) -> None:
+    """Linear probing before fine-tuning: set the softmax layer from a logistic regression fitted on the model's own
+    starting embedding (average-pooled, as the attention starts constant), so training starts from the plain probe."""
+    from model.baseline import fit_probe
+
+    features = embedding_model(model)
+    batches = []
+    count = len(feature_files) if feature_files is not None else len(images)
+    for start in range(0, count, ms.eval_batch_size):
+        if feature_files is not None:
+            block4 = np.stack([np.load(path) for path in feature_files[start:start + ms.eval_batch_size]])
+        else:
+            block4 = feature_model(model).predict_on_batch(images[start:start + ms.eval_batch_size].astype(np.float32))
+        batches.append(np.asarray(features.predict_on_batch(np.asarray(block4, np.float32))))
+    probe = fit_probe(np.concatenate(batches), labels, ms.seed)
+    scaler, regression = probe[0], probe[-1]
+    kernel, bias = model.get_layer(PREDICTIONS).get_weights()
+    weights = regression.coef_ / scaler.scale_  # the scaler folded into the layer: W (x - mean) / scale + b
+    intercepts = regression.intercept_ - weights @ scaler.mean_
+    if len(regression.classes_) == 2:  # scikit-learn keeps one row of weights for two classes
+        weights, intercepts = np.stack([-weights[0] / 2, weights[0] / 2]), np.array([-intercepts[0] / 2, intercepts[0] / 2])
+    kernel[:] = 0.0
+    bias[:] = -30.0  # a class the train split lacks is never predicted
+    kernel[:, regression.classes_] = weights.T
+    bias[regression.classes_] = intercepts
+    model.get_layer(PREDICTIONS).set_weights([kernel, bias])
 
 
 def _cached(model, cache, paths, hashes, ms: ModelSettings, copies: int):

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import Settings
+from core.config import ARCHITECTURES, Settings
 from core.contract import RUNWAY_CSV_FILE, ContractError, DatasetFolder, RunFolder
 from core.fileio import write_json_atomic
 
 STAMP_FILE = ".pipeline-stamps.json"
+THESIS = ARCHITECTURES[-1]  # the students' network, built beside the recommended one
 log = logging.getLogger(__name__)
 
 
@@ -97,6 +98,12 @@ def analyse(run: str, settings: Settings) -> None:
     analyse_run(AnalysisOptions(run=run, max_images=settings.pipeline.analysis_max_images or None), settings)
 
 
+def train_baseline(variant: str, dataset: DatasetFolder, run: str, settings: Settings) -> None:
+    from model.baseline import train_baseline as fit
+
+    fit(str(dataset.root), variant, run, settings)
+
+
 def build_ensemble_run(raw: str, nobg: str, name: str, settings: Settings) -> None:
     from model.ensemble import make_ensemble, summary_lines
 
@@ -120,6 +127,9 @@ def run_names(dataset: str) -> dict[str, str]:
         "ensemble": f"{dataset}-ensemble",
         "collection_dataset": f"{dataset}-collection",
         "collection_raw": f"{dataset}-collection-raw",
+        # the plain probe and the thesis network beside the recommended one, on the same splits
+        **{f"{variant}_{kind}": f"{dataset}-{variant}-{kind}" for variant in ("raw", "nobg") for kind in ("baseline", "thesis")},
+        "collection_baseline": f"{dataset}-collection-raw-baseline",
     }
 
 
@@ -148,13 +158,19 @@ def plan(settings: Settings) -> list[Step]:
         return Step(f"prepare dataset ({split} split)", lambda s: folder.manifest,
                     lambda: prepare_dataset(runway_csv, demo_dir, folder.name, split, settings), prepared)
 
-    def train_step(variant: str, name: str, data: DatasetFolder) -> Step:
+    def train_step(variant: str, name: str, data: DatasetFolder, with_settings: Settings = settings) -> Step:
+        parameters = {**trained, "model": dataclasses.asdict(with_settings.model)}
         # `train` refuses to resume a run made with other settings: a changed profile starts it over
-        return Step(f"train {name}", lambda s: run(name).model, lambda: train(variant, data, name, settings), trained,
-                    command_after_change=lambda: train(variant, data, name, settings, restart=True))
+        return Step(f"train {name}", lambda s: run(name).model, lambda: train(variant, data, name, with_settings),
+                    parameters, command_after_change=lambda: train(variant, data, name, with_settings, restart=True))
 
-    def evaluate_step(name: str) -> Step:
-        return Step(f"evaluate {name}", lambda s: run(name).metrics, lambda: evaluate(name, settings), trained)
+    def evaluate_step(name: str, with_settings: Settings = settings) -> Step:
+        return Step(f"evaluate {name}", lambda s: run(name).metrics, lambda: evaluate(name, with_settings),
+                    {**trained, "model": dataclasses.asdict(with_settings.model)})
+
+    def baseline_step(variant: str, name: str, data: DatasetFolder) -> Step:
+        return Step(f"baseline {name}", lambda s: run(name).config, lambda: train_baseline(variant, data, name, settings),
+                    trained)
 
     def attention_step(name: str) -> Step:
         return Step(f"attention analytics {name}", lambda s: run(name).attention_per_image,
@@ -184,6 +200,14 @@ def plan(settings: Settings) -> list[Step]:
         steps += [prepare_step(collection, "collection"),
                   train_step("raw", collection_run, collection), evaluate_step(collection_run)]
     steps += [index_step(names["raw"], collection_run), index_step(names["nobg"], None)]
+    steps += [baseline_step(variant, names[f"{variant}_baseline"], dataset) for variant in ("raw", "nobg")]
+    if settings.pipeline.collection_split_run:
+        steps.append(baseline_step("raw", names["collection_baseline"], collection))
+    if settings.model.architecture != THESIS:
+        thesis = settings.with_overrides({"model": {"architecture": THESIS}})
+        for variant in ("raw", "nobg"):
+            steps += [train_step(variant, names[f"{variant}_thesis"], dataset, thesis),
+                      evaluate_step(names[f"{variant}_thesis"], thesis)]
     return steps
 
 

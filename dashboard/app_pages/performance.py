@@ -60,6 +60,37 @@ if len(reports) > 0:
     ui.show_figure(figures.per_class_figure(reports, "f1"), per_class, "per-class-f1", "per_class")
 st.caption(ui.PNG_HINT)
 
+# ---- every model of this dataset beside the plain baseline
+st.subheader("Models side by side")
+st.caption("Every evaluated run of this dataset: the recommended attention-pool network, the thesis's network and the "
+           "plain baseline (frozen VGG16, average pooling, logistic regression: `python -m model baseline`). "
+           "Brackets: 95% Wilson interval of the test accuracy, which is wide on few photos.")
+same_data = [r for r in sel.all_runs if r.dataset == sel.dataset and r.evaluated and not r.damaged]
+side_by_side = tables.models_table(same_data, lambda run: ui.read_or_warn(artifacts.run_metrics, run))
+if side_by_side.empty:
+    st.info("No evaluated run of this dataset yet.")
+else:
+    side_by_side["label"] = side_by_side["run"] + " (" + side_by_side["architecture"] + ")"
+    ui.show_figure(figures.accuracy_intervals_figure(side_by_side, "label", "Test accuracy per run", "variant"),
+                   side_by_side.drop(columns="label"), f"{sel.dataset}-models", "models_side_by_side")
+
+# ---- several seeds per architecture
+comparisons = {name: tables.comparison_rows(summary, sel.dataset)
+               for name, summary in (ui.read_or_warn(artifacts.comparisons) or {}).items()}
+comparisons = {name: rows for name, rows in comparisons.items() if not rows.empty}
+st.subheader("Seeds and architectures")
+if not comparisons:
+    st.info(f"One training run is one draw: `python -m model compare --data {sel.dataset or '<dataset>'} --seeds 3` "
+            "trains each architecture and the baseline on several seeds and shows the mean with its 95% interval here.")
+for name, rows in comparisons.items():
+    rows = rows.assign(split=rows["dataset"] + " " + rows["variant"])
+    shown = rows.assign(accuracies=rows["accuracies"].astype(str))
+    ui.show_figure(figures.accuracy_intervals_figure(rows, "split", f"Mean test accuracy over seeds ({name})",
+                                                     "architecture"),
+                   shown, f"comparison-{name}", f"comparison_{name}")
+    st.caption("Mean over seeds with a 95% Student-t interval (the spread training randomness gives); "
+               "attention maps' median peak and normalised entropy in the table.")
+
 # ---- photos in a confusion cell
 st.subheader("Photos in a confusion cell")
 st.caption("Click a cell in a confusion matrix above, or pick one here.")

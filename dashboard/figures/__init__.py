@@ -185,6 +185,25 @@ def confusion_row_figure(row: pd.Series, brand: str) -> go.Figure:
     return layout(fig, f"{brand} photos predicted as", height=340)
 
 
+def accuracy_intervals_figure(table: pd.DataFrame, label: str, title: str, colour_by: str | None = None) -> go.Figure:
+    """Accuracy per row with its 95% interval as error bars: columns `label`, `accuracy` (or `mean_accuracy`),
+    `ci_low`, `ci_high`, and optionally `colour_by` (one trace per value)."""
+    value = "accuracy" if "accuracy" in table else "mean_accuracy"
+    groups = table.groupby(colour_by, sort=False) if colour_by else [("", table)]
+    fig = go.Figure()
+    for name, rows in groups:
+        values = rows[value].astype(float)
+        fig.add_bar(
+            x=rows[label], y=values, name=str(name) or value,
+            marker_color=VARIANT_COLOURS.get(str(name), RAW_COLOUR) if colour_by else RAW_COLOUR,
+            error_y=dict(type="data", symmetric=False, array=(rows["ci_high"].astype(float) - values).clip(lower=0),
+                         arrayminus=(values - rows["ci_low"].astype(float)).clip(lower=0)),
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    fig.update_layout(barmode="group", yaxis=dict(title="test accuracy (95% interval)", range=[0, 1.05]))
+    return layout(fig, title)
+
+
 # --------------------------------------------------------------------------- attention heatmaps
 
 

@@ -51,7 +51,7 @@ def test_profiles_are_overrides_of_the_settings():
 
     demo = profile_settings("demo")
     assert (demo.model.image_size, demo.model.epochs, demo.model.batch_size) == (96, 20, 64)
-    assert profile_settings("thesis").model == ModelSettings()  # chapter 3's values are the defaults
+    assert profile_settings("thesis").model == ModelSettings(architecture="thesis")  # chapter 3: the defaults
     assert set(PROFILES) == {"demo", "thesis"}
     with pytest.raises(ValueError, match="unknown settings section"):
         demo.with_overrides({"modle": {"epochs": 1}})
