@@ -82,6 +82,8 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
                          help="comma-separated, from the architectures and 'baseline' (default: all of them)")
     compare.add_argument("--variants", default="raw,nobg", help="comma-separated (default: raw,nobg)")
     compare.add_argument("--name", help="comparison name (default: the datasets' names)")
+    compare.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                         help="VGG16 weights: the provisioned ImageNet file, or random (tests and timing only)")
     add_settings_options(compare, defaults.model)
 
     ens = commands.add_parser("ensemble", help="average a raw and a nobg run's probabilities -> a new run folder")
@@ -173,7 +175,8 @@ def _compare(args, settings) -> int:
     settings = settings.replace(model=settings_from_options(args, settings.model))
     architectures = args.architectures.split(",") if args.architectures else [*ARCHITECTURES, BASELINE]
     table = compare(args.data, [a.strip() for a in architectures if a.strip()], args.seeds, settings,
-                    variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()), name=args.name)
+                    variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()), name=args.name,
+                    weights=args.weights)
     shown = table.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ci_low"], table["ci_high"],
                                                                               strict=True)])
     print(shown[["dataset", "variant", "architecture", "mean_accuracy", "interval", "accuracies"]]

@@ -51,7 +51,8 @@ def normalised_entropy(entropy: pd.Series, cells: int) -> float:
     return float(np.median(entropy.astype(float)) / np.log(cells)) if cells > 1 else float("nan")
 
 
-def run_one(data: str, variant: str, architecture: str, seed: int, runs_dir: Path, settings: Settings) -> dict:
+def run_one(data: str, variant: str, architecture: str, seed: int, runs_dir: Path, settings: Settings,
+            weights: str = "imagenet") -> dict:
     """Train (or reuse) and evaluate one seed; the row of the comparison table."""
     from model.baseline import train_baseline
     from model.evaluation import evaluate
@@ -62,9 +63,9 @@ def run_one(data: str, variant: str, architecture: str, seed: int, runs_dir: Pat
     seeded = settings.replace(model=dataclasses.replace(settings.model, seed=seed, architecture=architecture))
     if not folder.is_evaluated():
         if architecture == BASELINE_ARCHITECTURE:
-            train_baseline(data, variant, run=name, settings=seeded, runs_dir=runs_dir)
+            train_baseline(data, variant, run=name, settings=seeded, runs_dir=runs_dir, weights=weights)
         else:
-            train(TrainRequest(variant=variant, data=data, run=name, runs_dir=runs_dir), seeded)
+            train(TrainRequest(variant=variant, data=data, run=name, runs_dir=runs_dir, weights=weights), seeded)
             evaluate(folder, seeded)
             # The table needs predictions and metrics; the 60 MB model and its checkpoints can go.
             folder.model.unlink(missing_ok=True)
@@ -101,7 +102,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(datasets: list[str], architectures: list[str], seeds: int, settings: Settings | None = None,
-            variants: tuple[str, ...] = ("raw", "nobg"), name: str | None = None) -> pd.DataFrame:
+            variants: tuple[str, ...] = ("raw", "nobg"), name: str | None = None, weights: str = "imagenet") -> pd.DataFrame:
     """Train, evaluate and tabulate; writes comparisons/<name>.json and .csv and returns the summary."""
     from model.network import ARCHITECTURES
 
@@ -130,7 +131,7 @@ def compare(datasets: list[str], architectures: list[str], seeds: int, settings:
     for number, (data, variant, architecture) in enumerate(plan, start=1):
         for seed in seed_values(settings, seeds):
             log.info("[compare %d/%d] %s %s %s seed %d", number, len(plan), data, variant, architecture, seed)
-            rows.append(run_one(data, variant, architecture, seed, files.runs_dir, settings))
+            rows.append(run_one(data, variant, architecture, seed, files.runs_dir, settings, weights))
             write_dataframe_atomic(files.seeds_csv, pd.DataFrame(rows))  # partial results survive a kill
     table = summarise(pd.DataFrame(rows))
     write_json_atomic(files.summary_json, {"confidence": CONFIDENCE, "seeds": seed_values(settings, seeds),

@@ -114,7 +114,8 @@ def train_with_fixture():
 
 
 # Enough for the random-weight backbone to separate the shapes: 12 epochs of 5 batches.
-LEARNING_RUN = dict(epochs=12, batch_size=8, image_size=64, weights="random", fast_path="on")
+# The thesis network: these tests check its counts and its Dense-512 embedding.
+LEARNING_RUN = dict(epochs=12, batch_size=8, image_size=64, weights="random", fast_path="on", architecture="thesis")
 
 
 @pytest.fixture(scope="session")
