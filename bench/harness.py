@@ -24,6 +24,7 @@ from core.fileio import write_json_atomic
 # bench/results.json's top-level keys, in report order (`machine` is added by write_results).
 MEASUREMENTS = (
     "training",
+    "architectures",
     "vgg16_forward",
     "single_photo",
     "background_removal",
@@ -198,6 +199,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:,.2f}×"
     if unit == "%":
         return f"{value:.0%}"
+    if unit == "acc":  # a test accuracy: three decimals, no unit
+        return f"{value:.3f}"
     return f"{value:,.3g} {unit}" if abs(value) < 100 else f"{value:,.0f} {unit}"
 
 

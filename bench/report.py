@@ -14,6 +14,7 @@ from bench.harness import MEASUREMENTS, Row, format_value, is_skipped
 HAND_WRITTEN_MARKER = "<!-- Everything below this line is written by hand and kept by `make bench`. -->"
 TITLES = {
     "training": "Training throughput",
+    "architectures": "Architectures on the demo (mean of seeds)",
     "vgg16_forward": "VGG16 forward throughput",
     "single_photo": "Single-photo analysis latency",
     "background_removal": "Background removal throughput",

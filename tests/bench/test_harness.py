@@ -77,7 +77,7 @@ def test_results_file_has_every_required_key_and_strict_json(tmp_path):
     path = write_results(tmp_path / "results.json", {"training": training}, MACHINE)
     data = strict_json(path)
     assert list(data) == [*MEASUREMENTS, "machine"]
-    assert set(MEASUREMENTS) == {"training", "vgg16_forward", "single_photo", "background_removal",
+    assert set(MEASUREMENTS) == {"training", "architectures", "vgg16_forward", "single_photo", "background_removal",
                                  "heatmap_aggregation", "dashboard_render", "make_run"}
     assert all(key in data["training"] for key in TRAINING_KEYS)
     assert data["training"]["odd"] == [None, None, 1.5]

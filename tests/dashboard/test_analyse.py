@@ -118,7 +118,7 @@ def test_every_colour_mode_is_analysed_by_both_models(analyse_page, demo_workspa
     at = upload(analyse_page, name, GOOD[name]())
     assert not at.exception and not at.error, [e.value for e in at.error]
     results = answers(at)
-    assert set(results) == {"with background (demo-raw)", "background removed (demo-nobg)"}
+    assert set(results) == {"with background (demo-raw, attention-pool)", "background removed (demo-nobg, attention-pool)"}
     classes = set(json.loads((demo_workspace / "runs" / "demo-raw" / "config.json").read_text())["class_names"])
     assert len(classes) == 4 and set(results.values()) <= classes
     assert "analysed as 64×96 RGB" in " ".join(c.value for c in at.caption)

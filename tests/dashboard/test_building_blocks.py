@@ -254,3 +254,26 @@ def test_a_running_demo_build_is_recognised_by_its_pid(tmp_path):
     assert ui.demo_build_running(pid_file)
     pid_file.write_text("not a pid\n")
     assert not ui.demo_build_running(pid_file)
+
+
+def test_models_table_gives_every_accuracy_its_wilson_interval():
+    from types import SimpleNamespace
+
+    runs = [SimpleNamespace(name="demo-raw", architecture="attention-pool", variant="raw"),
+            SimpleNamespace(name="demo-raw-baseline", architecture="baseline", variant="raw")]
+    metrics = {"demo-raw": {"accuracy": 0.9, "n_images": 120, "top2_accuracy": 0.97},
+               "demo-raw-baseline": {"accuracy": 1.0, "n_images": 9}}
+    table = tables.models_table(runs, lambda run: metrics[run.name])
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["ci_low"] < 0.9 < first["ci_high"] and first["ci_high"] - first["ci_low"] < 0.12
+    # 9 of 9 right is no proof: the interval reaches far below 1 (Wilson: about 0.70)
+    assert second["ci_high"] == pytest.approx(1.0) and second["ci_low"] < 0.71
+    assert tables.accuracy_text(0.9, 120).startswith("0.900 [0.83")
+    assert list(table["architecture"]) == ["attention-pool", "baseline"]
+
+
+def test_comparison_rows_keep_the_dataset_and_its_split_twins():
+    summary = {"rows": [{"dataset": "demo", "variant": "raw"}, {"dataset": "demo-collection", "variant": "raw"},
+                        {"dataset": "import", "variant": "raw"}]}
+    assert list(tables.comparison_rows(summary, "demo")["dataset"]) == ["demo", "demo-collection"]
+    assert tables.comparison_rows({}, "demo").empty

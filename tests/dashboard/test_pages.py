@@ -73,9 +73,10 @@ def test_performance_shows_both_matrices_reports_and_the_corrected_thesis(demo, 
     assert_clean(at, "Performance")
     labels = [m.label for m in at.metric]
     assert labels.count("Top-2 accuracy") == 2
-    assert chart_count(at) == 5  # 2 run matrices, per-class F1, 2 thesis matrices
+    assert chart_count(at) == 6  # 2 run matrices, per-class F1, every model side by side, 2 thesis matrices
     assert len(at.dataframe) == 4  # 2 run reports, 2 thesis reports
     text = texts(at)
+    assert "Models side by side" in text and "Seeds and architectures" in text
     assert "Captions corrected" in text and "0.86" in text and "0.68" in text
     assert "printed as Table 3.4" in text and "printed as Table 3.2" in text
     at.toggle(key="perf_normalised").set_value(True).run()
