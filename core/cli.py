@@ -14,6 +14,28 @@ import argparse
 import dataclasses
 
 
+def value_type(field: dataclasses.Field, kind: type):
+    """The argparse type of a field: its Python type, bounded by `minimum`/`above`, and never a blank text."""
+    minimum, above = field.metadata.get("minimum"), field.metadata.get("above")
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if kind is str and not value.strip():
+            raise argparse.ArgumentTypeError(f"an empty {field.name.replace('_', ' ')}; {field.metadata.get('help')}")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} is negative" if minimum == 0 else f"{value} is below {minimum}")
+        if above is not None and value <= above:
+            raise argparse.ArgumentTypeError(f"{text} is not above {above:g}")
+        return value.strip() if kind is str else value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
 def _dest(instance, name: str) -> str:
     return f"{type(instance).__name__}.{name}"
 
@@ -42,7 +64,7 @@ def add_settings_options(parser: argparse.ArgumentParser, instance, command: str
             kwargs.update(type=lambda text, item=item: tuple(item(part) for part in text.split(",") if part.strip()),
                           metavar="A,B,...")
         else:
-            kwargs["type"] = type(default)
+            kwargs["type"] = value_type(field, type(default))
             if field.metadata.get("choices"):
                 kwargs["choices"] = field.metadata["choices"]
             else:

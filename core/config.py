@@ -90,13 +90,14 @@ class Paths:
 
 
 def setting(default, help: str, *, choices: tuple | None = None, flag: str | None = None, cli: bool = True,
-            resume: bool = True, command: str | None = None):
+            resume: bool = True, command: str | None = None, minimum: float | None = None, above: float | None = None):
     """A settings field with what its command-line option needs: `core.cli` turns each field into an option
     (`--field-name`, or `flag` where the documented name differs), so a new field is one line here.
     `command` names the one subcommand that shows it, where a section serves several (`python -m data`);
-    `resume=False` marks what a resumed training run may change (epochs, patience, evaluation batch)."""
+    `resume=False` marks what a resumed training run may change (epochs, patience, evaluation batch);
+    `minimum`/`above` bound a number, and a text setting is never blank."""
     return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "cli": cli,
-                                            "resume": resume, "command": command})
+                                            "resume": resume, "command": command, "minimum": minimum, "above": above})
 
 
 # The networks `model.network` builds; the first is the default (docs/MODEL.md "Choosing the architecture").
@@ -181,16 +182,19 @@ class DataSettings:
 class ScrapeSettings:
     """Politeness defaults for the crawler."""
 
-    user_agent: str = "RunwayLens/0.1 (+https://github.com/runway-lens; contact: runway-lens@example.org)"
-    delay_seconds: float = 1.0
-    timeout_seconds: float = 20.0
-    max_retries: int = 4
-    backoff_seconds: float = 1.0
-    image_concurrency: int = 4
-    max_backoff_seconds: float = 60.0  # cap on the exponential backoff between retries
-    max_retry_after_seconds: float = 300.0  # a longer Retry-After gives up instead of stalling the crawl
-    max_image_bytes: int = 50 * 1024 * 1024  # larger downloads are refused
-    max_name_length: int = 120  # characters per sanitised file or folder name
+    user_agent: str = setting("RunwayLens/0.1 (+https://github.com/runway-lens; contact: runway-lens@example.org)",
+                              "User-Agent header (name the tool and a contact)")
+    delay_seconds: float = setting(1.0, "seconds between requests to one host (Crawl-delay wins if longer)",
+                                   flag="--delay", minimum=0)
+    timeout_seconds: float = setting(20.0, "seconds before a request times out", flag="--timeout", above=0)
+    max_retries: int = setting(4, "retries after a timeout, 429 or 5xx", flag="--retries", minimum=0)
+    backoff_seconds: float = setting(1.0, "first retry wait in seconds, doubled each retry", flag="--backoff", minimum=0)
+    image_concurrency: int = setting(4, "photo downloads at once", flag="--concurrency", minimum=1)
+    max_backoff_seconds: float = setting(60.0, "cap on the exponential backoff between retries", minimum=0)
+    max_retry_after_seconds: float = setting(300.0, "a longer Retry-After gives up instead of stalling the crawl",
+                                             minimum=0)
+    max_image_bytes: int = setting(50 * 1024 * 1024, "larger downloads are refused", minimum=1)
+    max_name_length: int = setting(120, "characters per sanitised file or folder name", minimum=16)
 
 
 @dataclass(frozen=True)

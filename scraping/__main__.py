@@ -9,7 +9,6 @@ for the imports. Reruns resume.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from scraping.errors import UsageError
 from scraping.summary import RunSummary
@@ -30,27 +30,6 @@ def _brands(text: str) -> tuple[str, ...]:
     if not brands:
         raise argparse.ArgumentTypeError('no brand names in --brands (comma-separated, e.g. "Chanel,Rick Owens")')
     return brands
-
-
-def _non_negative(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not above 0")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
 def _count(minimum: int):
@@ -80,14 +59,6 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _user_agent(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError(
-            'an empty User-Agent; name the tool and a contact, e.g. "MyStudy/1.0 (me@example.org)"'
-        )
-    return text.strip()
-
-
 def build_parser() -> argparse.ArgumentParser:
     from scraping.sources import SOURCES
 
@@ -110,16 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--since", type=_year, help="only collections of this year or later")
     crawl.add_argument("--out", type=Path, help="output folder (default: <workspace>/scrapes/<source>)")
     crawl.add_argument("--base-url", type=_base_url, help="another site root: a mirror, or a test server")
-    crawl.add_argument(
-        "--delay",
-        type=_non_negative,
-        help="seconds between requests to one host (default from settings; Crawl-delay wins if longer)",
-    )
-    crawl.add_argument("--timeout", type=_positive, help="seconds before a request times out")
-    crawl.add_argument("--retries", type=_count(0), help="retries after a timeout, 429 or 5xx")
-    crawl.add_argument("--backoff", type=_non_negative, help="first retry wait in seconds, doubled each retry")
-    crawl.add_argument("--concurrency", type=_count(1), help="photo downloads at once")
-    crawl.add_argument("--user-agent", type=_user_agent, help="User-Agent header (name the tool and a contact)")
     crawl.add_argument("--max-pages", type=_count(1), help="stop after this many listing pages")
     crawl.add_argument(
         "--dump-html", action="store_true", help="save raw pages to <out>/html/ (to report a site change)"
@@ -127,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument(
         "--refresh", action="store_true", help="refetch listing pages to find new shows (collection pages stay cached)"
     )
+    add_settings_options(crawl, get_settings().scrape)
 
     folder = commands.add_parser(
         "import-folder", parents=[common], help="import <root>/<brand>/<collection>/*.jpg or <root>/<brand>/*.jpg"
@@ -153,15 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def scrape_settings(settings: Settings, args: argparse.Namespace):
     """The settings' politeness defaults, with the flags the user gave."""
-    changes = {
-        "delay_seconds": args.delay,
-        "timeout_seconds": args.timeout,
-        "max_retries": args.retries,
-        "backoff_seconds": args.backoff,
-        "image_concurrency": args.concurrency,
-        "user_agent": args.user_agent,
-    }
-    return dataclasses.replace(settings.scrape, **{k: v for k, v in changes.items() if v is not None})
+    return settings_from_options(args, settings.scrape)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> RunSummary:
