@@ -109,3 +109,39 @@ def test_dataset_source_is_recorded_not_guessed(tmp_path):
     dataset.summary.write_text(json.dumps({"source": {"kind": "demo", "csv": "runway.csv"}}))
     assert dataset.is_demo()
     assert DatasetFolder.of_manifest(dataset.nobg_manifest) == dataset
+
+
+def test_metrics_history_embeddings_and_comparisons_round_trip(run, tmp_path):
+    from core.config import get_settings
+    from core.contract import comparison_files, list_comparisons
+    from core.fileio import write_dataframe_atomic, write_json_atomic
+
+    assert run.read_metrics() == {}  # not evaluated yet
+    write_json_atomic(run.metrics, {"accuracy": 0.9, "attention": {"mass_on_figure": 0.5}})
+    assert run.read_metrics()["attention"] == {"mass_on_figure": 0.5}
+    history = pd.DataFrame({"epoch": [1, 2], "accuracy": [0.5, 0.75], "loss": [1.2, 0.8]})
+    write_dataframe_atomic(run.history, history)
+    pd.testing.assert_frame_equal(run.read_history(), history.astype({"accuracy": float, "loss": float}))
+    np.save(run.embeddings, np.arange(6, dtype=np.float32).reshape(3, 2))
+    assert run.read_embeddings(rows=3).tolist() == [[0, 1], [2, 3], [4, 5]]
+    with pytest.raises(RunError, match="one row per predictions.csv row"):
+        run.read_embeddings(rows=4)
+    run.metrics.write_text("{truncated")
+    with pytest.raises(RunError, match="metrics.json is not readable JSON"):
+        run.read_metrics()
+
+    settings = get_settings(tmp_path / "workspace")
+    files = comparison_files(settings, "demo")
+    write_json_atomic(files.summary_json, {"rows": [{"architecture": "thesis", "mean_accuracy": 0.8}]})
+    assert [c.name for c in list_comparisons(settings)] == ["demo"]
+    assert files.read_summary()["rows"][0]["architecture"] == "thesis"
+    assert files.runs_dir == tmp_path / "workspace" / "comparisons" / "demo" / "runs"
+
+
+def test_architecture_is_recorded_and_older_runs_are_the_thesis_network(run):
+    from core.contract import architecture_of
+
+    run.write_config(RunConfig(run="r", variant="raw", class_names=["A", "B"], details={"architecture": "attention-pool"}))
+    assert architecture_of(run.read_config()) == "attention-pool"
+    run.config.write_text(json.dumps({"variant": "raw", "class_names": ["A", "B"]}))  # written before it was recorded
+    assert architecture_of(run.read_config()) == "thesis"
