@@ -40,6 +40,21 @@ SNEAKER_COLOURS: tuple[RGB, ...] = ((170, 230, 40), (250, 120, 20), (240, 60, 15
 HAT_COLOURS: tuple[RGB, ...] = ((20, 20, 24), (28, 38, 78), (236, 230, 214))
 BASIC_COLOURS: tuple[RGB, ...] = ((26, 26, 28), (236, 234, 228), (128, 128, 134), (204, 186, 158), (36, 42, 72))
 CUES = ("fabric", "cut", "head", "feet")
+# The Look fields each cue sets (the rest are the photo's own draws: pose, skin, hair, pattern phase).
+# A counterfactual that swaps a cue replaces exactly these fields, so the drawing code reads every
+# house- or collection-specific value through one of them, never through the collection theme.
+CUE_FIELDS: dict[str, tuple[str, ...]] = {
+    "fabric": ("pattern", "colours", "legwear", "pattern_scale", "pattern_variant"),
+    "cut": ("garment", "hem", "hem_hw", "hem_skew", "sleeves"),
+    "head": ("head", "headwear_colour", "headwear_band", "headwear_variant"),
+    "feet": ("feet", "shoe_colour"),
+}
+# The body zones a cue's pixels land on, by the zone rules above: the fabric fills the garment (torso
+# above the hip line, legs below), the sleeves (torso) and the legwear (legs); the cut moves the
+# garment's outline and sleeves (torso, legs); headwear is head; shoes are feet. Shoes, neck, hair and
+# head are drawn after the garment, so no fabric or cut change reaches the head or feet zones.
+CUE_ZONES: dict[str, tuple[str, ...]] = {"fabric": ("torso", "legs"), "cut": ("torso", "legs"), "head": ("head",),
+                                         "feet": ("feet",)}
 
 # Per pattern family: the base pattern period in figure-height units.
 PATTERN_UNIT = {"solid": 0.2, "drape": 0.075, "stripes": 0.035, "tweed": 0.05, "paisley": 0.085, "baroque": 0.12, "blocks": 1.0}
@@ -68,18 +83,29 @@ class Pose:
 @dataclass(frozen=True)
 class Look:
     house: House
-    theme: Theme
     pose: Pose
     cues: tuple[bool, bool, bool, bool]  # which of CUES show the house's signature (else the basic one)
+    # fabric
     pattern: str
     colours: tuple[RGB, ...]  # fabric colours with per-look jitter, ground first
     legwear: RGB | None
+    pattern_scale: float  # the collection's pattern period multiplier
+    pattern_variant: int  # the collection's stripe accent or block layout
+    # cut
     garment: str
     hem: float  # hem row in figure units
     hem_hw: float  # half-width at the hem (or trouser leg at the ankle), figure units
+    hem_skew: float  # asymmetric drape hem of a column, figure units (0 for other garments)
     sleeves: str
+    # head
     head: str
+    headwear_colour: RGB  # hat colour (the collection's accessory colour)
+    headwear_band: RGB  # hat band colour
+    headwear_variant: int  # the collection's brim width or crown spikes
+    # feet
     feet: str
+    shoe_colour: RGB  # sneaker colour (the collection's accessory colour)
+    # the photo's own
     skin: RGB
     hair: RGB
     hair_style: int  # 0 short cap, 1 bun, 2 long
@@ -159,14 +185,19 @@ def sample_look(house: House, theme: Theme, width: int, height: int, rng: np.ran
     else:
         garment, length, fit, sleeves = "sheath", "mid", "medium", "long"
     hem, hem_hw = _hem_and_width(garment, length, fit, rng.uniform(size=2))
+    # the hat band takes the house's palette even when the fabric is basic
+    band = colours[3] if theme.accessory != colours[3] else (200, 200, 200)
     return Look(
-        house=house, theme=theme, pose=pose, cues=cues,
+        house=house, pose=pose, cues=cues,
         pattern=house.pattern if fabric else "solid",
         colours=colours if fabric else (basic, *colours[1:]),
         legwear=house.legwear if fabric else None,
+        pattern_scale=theme.scale, pattern_variant=theme.variant,
         garment=garment, hem=hem, hem_hw=hem_hw, sleeves=sleeves,
+        hem_skew=0.03 * (theme.variant - 1.5) if garment == "column" else 0.0,  # asymmetric drape hem
         head=house.head if head else "none",
-        feet=house.feet if feet else "pumps",
+        headwear_colour=theme.accessory, headwear_band=band, headwear_variant=theme.variant,
+        feet=house.feet if feet else "pumps", shoe_colour=theme.accessory,
         skin=skin_tone(rng), hair=HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))], hair_style=int(rng.integers(3)),
         pattern_phase=(rng.uniform(0, 1), rng.uniform(0, 1)), pattern_seed=int(rng.integers(2**31)),
     )
@@ -180,7 +211,7 @@ def _pattern(look: Look, shape: tuple[int, int], unit_px: float, centre_x: float
     h, w = shape
     family = look.pattern
     colours = [np.asarray(c, np.float32) for c in look.colours]
-    period = max(2.0, unit_px * PATTERN_UNIT[family] * look.theme.scale)
+    period = max(2.0, unit_px * PATTERN_UNIT[family] * look.pattern_scale)
     phase_x, phase_y = (p * period for p in look.pattern_phase)
     rng = np.random.default_rng(look.pattern_seed)
     xs = np.arange(w, dtype=np.float32)[None, :] + phase_x
@@ -195,7 +226,7 @@ def _pattern(look: Look, shape: tuple[int, int], unit_px: float, centre_x: float
     if family == "stripes":
         band = (np.floor(xs / period).astype(np.int32) % 2 == 1)[..., None]
         texture = np.where(band, colours[2], colours[0]) + np.zeros((h, 1, 3), np.float32)
-        if look.theme.variant % 2:  # a thin accent stripe in the ground every other period
+        if look.pattern_variant % 2:  # a thin accent stripe in the ground every other period
             accent = ((xs % (2 * period)) < max(1.0, 0.15 * period))[..., None]
             texture = np.where(accent, colours[3], texture)
         return texture
@@ -234,7 +265,7 @@ def _pattern(look: Look, shape: tuple[int, int], unit_px: float, centre_x: float
             texture[:, axis:axis + width_right] = texture[:, axis - width_right:axis][:, ::-1]
         return texture
     if family == "blocks":
-        layout = look.theme.variant
+        layout = look.pattern_variant
         split_x = int(np.clip(centre_x + (rng.uniform(-0.06, 0.06) + (0.05 if layout % 2 else -0.05)) * unit_px, 0, w))
         split_y = int(np.clip((0.25 + 0.1 * (layout // 2)) * h + rng.uniform(-0.03, 0.03) * h, 0, h))
         picks = rng.permutation(3)
@@ -345,7 +376,7 @@ def _garment_polygons(look: Look, frame: _Frame) -> tuple[list[np.ndarray], list
         elif garment == "a-line":
             left += [(-WAIST_HW, WAIST_Y)]
         sag = 0.012 if garment != "column" else 0.0
-        skew = 0.03 * (look.theme.variant - 1.5) if garment == "column" else 0.0  # asymmetric drape hem
+        skew = look.hem_skew
         hem_points = [(-hw, hem - skew), (-hw * 0.5, hem + sag - skew / 2), (hw * 0.5, hem + sag + skew / 2), (hw, hem + skew)]
         right = [(-x, y) for x, y in reversed(left)]
         return [frame.poly(left + hem_points + right + v_point)], []
@@ -393,7 +424,7 @@ def _shoe(painter: _Painter, kind: str, ax: float, ay: float, u: float, look: Lo
         painter.fill(poly([(-0.026, 0.0), (0.026, 0.0), (0.02, 0.03), (-0.02, 0.03)]), (226, 206, 176), FEET)
         painter.fill(poly([(-0.02, 0.03), (0.02, 0.03), (0.008, 0.052), (-0.008, 0.052)]), (24, 22, 24), FEET)
     elif kind == "sneakers":
-        painter.ellipse(p(0, 0.02), (0.044 * u, 0.03 * u), look.theme.accessory, FEET)
+        painter.ellipse(p(0, 0.02), (0.044 * u, 0.03 * u), look.shoe_colour, FEET)
         painter.fill(poly([(-0.048, 0.034), (0.048, 0.034), (0.046, 0.058), (-0.046, 0.058)]), (246, 246, 244), FEET)
         for dy in (-0.004, 0.008):
             painter.fill(poly([(-0.012, dy), (0.012, dy), (0.012, dy + 0.004), (-0.012, dy + 0.004)]), (250, 250, 250), FEET)
@@ -405,14 +436,14 @@ def _headwear(painter: _Painter, look: Look, frame: _Frame) -> None:
     u = frame.pose.height
     hx, top = frame.px(0.0, 0.0)
     if look.head == "wide-brim-hat":
-        brim = look.theme.variant * 0.01 + 0.095
-        colour = look.theme.accessory
+        brim = look.headwear_variant * 0.01 + 0.095
+        colour = look.headwear_colour
         painter.fill(frame.poly([(-0.036, -0.055), (0.036, -0.055), (0.042, 0.022), (-0.042, 0.022)]), colour, HEAD)
         painter.ellipse((hx, top + 0.024 * u), (brim * u, 0.017 * u), colour, HEAD)
-        band = look.colours[3] if colour != look.colours[3] else (200, 200, 200)
+        band = look.headwear_band
         painter.fill(frame.poly([(-0.04, 0.0), (0.04, 0.0), (0.041, 0.012), (-0.041, 0.012)]), band, HEAD)
     elif look.head == "crown":
-        spikes = 5 + look.theme.variant % 3
+        spikes = 5 + look.headwear_variant % 3
         points = [(-0.05, 0.03)]
         for k in range(spikes * 2 + 1):
             x = -0.05 + 0.1 * k / (spikes * 2)

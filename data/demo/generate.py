@@ -51,8 +51,9 @@ SEASONS = ("spring-summer", "fall-winter")
 DEMO_LABEL = "DEMO DATA — generated"
 MIN_SIZE, MAX_SIDE = (48, 72), 2048
 
-# Stream tags of the seed sequences, so the streams never overlap.
-_VENUE_STREAM, _THEME_STREAM, _LOOK_STREAM = 1, 2, 3
+# Stream tags of the seed sequences, so the streams never overlap (the last one draws the venue
+# of a counterfactual venue swap, data.demo.counterfactuals).
+_VENUE_STREAM, _THEME_STREAM, _LOOK_STREAM, _COUNTERFACTUAL_VENUE_STREAM = 1, 2, 3, 4
 
 
 class DemoError(DataError):
@@ -224,25 +225,41 @@ def _look_streams(spec: LookSpec, params: DemoParams) -> list[np.random.SeedSequ
 
 def look_for(spec: LookSpec, params: DemoParams) -> Look:
     """The figure of a look (placement, pose, cues, colours), without drawing it."""
+    return dressed_look(spec, params, spec.collection.house_index, params.signature_strength)
+
+
+def dressed_look(spec: LookSpec, params: DemoParams, house_index: int, signature_strength: float) -> Look:
+    """The look's figure dressed by house `house_index`, showing each of its cues with probability `signature_strength`.
+
+    The draws come from the look's own stream whatever the house, so pose, placement, skin, hair and
+    pattern phase are the look's; the cues take that house's collection theme of the same show slot
+    (same season and year, hence the same drift). `look_for` is this with the look's own house.
+    """
     c = spec.collection
-    theme = sample_theme(c.house, c.year, params.seasonal_drift, (params.first_year, params.last_year),
-                         _rng(params.seed, _THEME_STREAM, c.house_index, c.slot))
-    return sample_look(c.house, theme, params.width, params.height, np.random.default_rng(_look_streams(spec, params)[0]),
-                       params.signature_strength)
+    house = HOUSES[house_index]
+    theme = sample_theme(house, c.year, params.seasonal_drift, (params.first_year, params.last_year),
+                         _rng(params.seed, _THEME_STREAM, house_index, c.slot))
+    return sample_look(house, theme, params.width, params.height, np.random.default_rng(_look_streams(spec, params)[0]),
+                       signature_strength)
 
 
-def compose(spec: LookSpec, params: DemoParams, with_figure: bool = True) -> tuple[np.ndarray, np.ndarray, Camera]:
+def compose(spec: LookSpec, params: DemoParams, with_figure: bool = True, *, look: Look | None = None,
+            backdrop_venue: Venue | None = None) -> tuple[np.ndarray, np.ndarray, Camera]:
     """The lit scene before camera effects, its zone labels, and the camera settings.
 
     With `with_figure=False` the same venue, shadow and light are drawn without the figure: the
-    two images differ only where the zone labels are non-zero.
+    two images differ only where the zone labels are non-zero. `look` draws another figure in the
+    same photo (a counterfactual: same pose, other cues); `backdrop_venue` puts another venue behind
+    the figure, drawn from the same layout and audience draws, while the figure keeps the show's
+    venue light, so that only background pixels change.
     """
     c = spec.collection
-    look = look_for(spec, params)
+    look = look_for(spec, params) if look is None else look
+    venue = c.venue if backdrop_venue is None else backdrop_venue
     _, backdrop_seq, camera_seq = _look_streams(spec, params)
     backdrop_rng = np.random.default_rng(backdrop_seq)
-    layout = sample_layout(c.venue, params.width, params.height, backdrop_rng)
-    backdrop = render_backdrop(c.venue, layout, params.width, params.height, backdrop_rng)
+    layout = sample_layout(venue, params.width, params.height, backdrop_rng)
+    backdrop = render_backdrop(venue, layout, params.width, params.height, backdrop_rng)
     draw_shadow(backdrop, look.pose.cx, look.pose.feet_y, look.pose.height)
     scene = backdrop.copy()
     zones = draw_figure(scene, look) if with_figure else np.zeros(backdrop.shape[:2], np.uint8)
@@ -250,6 +267,9 @@ def compose(spec: LookSpec, params: DemoParams, with_figure: bool = True) -> tup
     camera = _camera(np.random.default_rng(camera_seq))
     focus = (look.pose.cx, look.pose.feet_y - 0.55 * look.pose.height)
     lit = apply_lighting(scene, c.venue, focus, 0.6 * look.pose.height, camera.exposure)
+    if venue != c.venue:  # light is per pixel: the figure lit as at the show, the new venue lit as its own
+        background = apply_lighting(scene, venue, focus, 0.6 * look.pose.height, camera.exposure)
+        np.copyto(lit, background, where=(zones == 0)[..., None])
     return lit, zones, camera
 
 
@@ -260,16 +280,23 @@ def develop(scene: np.ndarray, camera: Camera) -> np.ndarray:
     return np.clip(blurred + noise, 0, 255).astype(np.uint8)
 
 
+def encode_jpeg(photo: np.ndarray, quality: int) -> bytes:
+    """The photo (RGB uint8) as the JPEG file the dataset holds, at the camera's quality."""
+    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return jpg.tobytes()
+
+
 def render(spec: LookSpec, params: DemoParams) -> tuple[bytes, bytes, bytes]:
     """The encoded photo (JPEG), figure mask (PNG 0/255) and zones mask (PNG labels) of one look."""
     scene, zones, camera = compose(spec, params)
-    photo = develop(scene, camera)
-    ok_jpg, jpg = cv2.imencode(".jpg", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, camera.quality])
+    jpg = encode_jpeg(develop(scene, camera), camera.quality)
     ok_fig, figure = cv2.imencode(".png", np.where(zones > 0, 255, 0).astype(np.uint8))
     ok_zon, zone_png = cv2.imencode(".png", zones)
-    if not (ok_jpg and ok_fig and ok_zon):
-        raise RuntimeError(f"OpenCV could not encode {spec.stem}")
-    return jpg.tobytes(), figure.tobytes(), zone_png.tobytes()
+    if not (ok_fig and ok_zon):
+        raise RuntimeError(f"OpenCV could not encode the masks of {spec.stem}")
+    return jpg, figure.tobytes(), zone_png.tobytes()
 
 
 # ---------------------------------------------------------------- I/O
