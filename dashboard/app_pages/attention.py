@@ -19,7 +19,11 @@ c1, c2, c3, c4 = st.columns(4)
 by = c1.radio("Aggregate by", ["true brand", "predicted brand"], key="att_by", horizontal=True)
 statistic = c2.radio("Per brand", ["sum", "mean per image"], key="att_stat", horizontal=True)
 resolution = c3.radio("Map", ["native grid", "upsampled"], key="att_res", horizontal=True)
-log_scale = c4.toggle("Log scale", value=True, key="att_log")
+# The thesis network's one-hot maps need a log colour scale to show anything but one cell; the
+# attention-pool maps read on a linear one. The log scale stays an option, as the thesis used it.
+peaked = any(run.architecture == "thesis" for run in chosen.values())
+log_scale = c4.toggle("Log scale", value=peaked, key="att_log",
+                      help="On by default for the thesis network, whose maps put nearly all their mass on one cell.")
 silhouette = st.checkbox("Outline the brand's mean silhouette (from the figure masks)", key="att_silhouette")
 
 
