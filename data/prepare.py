@@ -35,6 +35,8 @@ from data.splits import SPLITS, make_split, shared_groups
 REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
 MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
 SEASON_WORDS = ("pre-fall", "resort", "cruise", "spring", "summer", "fall", "autumn", "winter")
+# A classifier tells houses apart: `train` refuses a dataset of one brand, so `prepare` does not make one.
+MIN_BRANDS = 2
 log = logging.getLogger(__name__)
 
 
@@ -237,6 +239,32 @@ def describe_source(csv_path: Path, runway: pd.DataFrame) -> dict:
     return {"kind": "real", "csv": str(csv_path), "hosts": hosts}
 
 
+def check_selection_has_two_brands(selection, counts: dict[str, int], displays: dict[str, str]) -> None:
+    """Refuse before any photo is read when the brands chosen are fewer than a classifier needs."""
+    if len(selection.keys) >= MIN_BRANDS:
+        return
+    names = ", ".join(displays[key] for key in selection.keys) or "none"
+    if len(counts) < MIN_BRANDS:
+        raise DataError(f"the runway CSV has photos of one brand only ({names}); a classifier needs at least "
+                        f"{MIN_BRANDS}: add photos of another house")
+    raise DataError(f"{selection.note} give one brand only ({names}); a classifier needs at least {MIN_BRANDS}: "
+                    f"name another with --brands, or use --top {MIN_BRANDS} or more")
+
+
+def check_photos_left_for_two_brands(kept: pd.DataFrame, chosen: pd.DataFrame, unreadable: list,
+                                     duplicates: list, displays: dict[str, str]) -> None:
+    """Refuse when unreadable or duplicate photos leave fewer brands than a classifier needs, saying why."""
+    left = sorted(kept["brand_key"].unique())
+    if len(left) >= MIN_BRANDS:
+        return
+    lost = [displays[key] for key in sorted(set(chosen["brand_key"]) - set(left))]
+    example = (unreadable[0]["reason"] if unreadable
+               else f"{duplicates[0]['image_path']} duplicates {duplicates[0]['duplicate_of']}")
+    raise DataError(f"only {displays[left[0]]} has readable photos left: those of {', '.join(lost)} are unreadable "
+                    f"or duplicates ({len(unreadable)} unreadable, {len(duplicates)} duplicates; e.g. {example}); "
+                    f"a classifier needs at least {MIN_BRANDS} brands")
+
+
 def split_notes(manifest: pd.DataFrame, val_fraction: float) -> list[str]:
     notes = []
     for split in SPLITS:
@@ -269,13 +297,15 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         raise DataError(f"image root not found: {images_root} (pass --images)")
 
     branded, displays = normalise_brands(runway, defaults.brands)
+    counts = branded["brand_key"].value_counts().to_dict()
     selection = select_brands(
-        branded["brand_key"].value_counts().to_dict(),
+        counts,
         requested=options.brands,
         top_n=options.top_n,
         thesis_brands=defaults.brands,
         default_top_n=defaults.top_n,
     )
+    check_selection_has_two_brands(selection, counts, displays)
     chosen = branded[branded["brand_key"].isin(selection.keys)].assign(brand=lambda f: f["brand_key"].map(displays))
     # A stable order before anything seeded, so the CSV's row order does not change the result.
     chosen = chosen.sort_values(["image_path", "brand_key"], kind="mergesort").reset_index(drop=True)
@@ -285,6 +315,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     if capped.empty:
         brands = ", ".join(displays[key] for key in selection.keys)
         raise DataError(f"no readable photos left for {brands} under {images_root}")
+    check_photos_left_for_two_brands(capped, chosen, unreadable, duplicates, displays)
 
     manifest, masks_not_found = build_manifest(capped, images_root)
     groups = split_groups(manifest)

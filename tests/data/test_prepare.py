@@ -76,8 +76,8 @@ def test_thesis_brands_by_default_explicit_brands_and_top(workspace, runway_fact
     csv_path, _ = runway_factory(brands)
     summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
     assert summary["brand_selection"] == "thesis" and summary["brands"] == list(THESIS_BRANDS)
-    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=1)).summary
-    assert top["brands"] == ["Valentino"] and top["brand_selection"] == "top_n"
+    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=2)).summary
+    assert top["brands"] == ["Valentino", "Chanel"] and top["brand_selection"] == "top_n"  # ties alphabetically
     picked = prepare_dataset(PrepareOptions(csv=csv_path, name="two", brands=["chanel", "VERSACE"]))
     assert set(picked.manifest["brand"]) == {"Chanel", "Versace"}
 
@@ -191,6 +191,40 @@ def test_cli_prepare_and_its_errors(workspace, runway_factory, capsys):
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     with pytest.raises(DataError):
         prepare_dataset(PrepareOptions(csv=csv_path), data_settings(max_per_brand=-1))
+
+
+def _refused(argv: list[str], capsys) -> str:
+    """The one `error:` line of a prepare that must fail."""
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_a_dataset_of_one_brand_is_refused_at_prepare(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 4)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "alone", "--no-progress"]
+    assert "one brand only (Chanel)" in _refused(argv, capsys)
+    assert not (workspace / "datasets" / "alone").exists()
+
+
+@pytest.mark.parametrize("choice", [["--brands", "Chanel"], ["--top", "1"]], ids=["brands", "top"])
+def test_choosing_one_brand_is_refused_with_what_to_do(workspace, runway_factory, capsys, choice):
+    csv_path, images = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "one", "--no-progress", *choice]
+    err = _refused(argv, capsys)
+    assert "one brand only (Chanel)" in err and "--brands" in err and "--top 2" in err
+    assert not (workspace / "datasets" / "one").exists()
+
+
+def test_a_brand_whose_photos_are_all_unreadable_leaves_one_brand_and_is_refused(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
+    for photo in (images / "versace").rglob("*.jpg"):
+        photo.write_bytes(b"")
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "broken", "--no-progress"]
+    err = _refused(argv, capsys)
+    assert "only Chanel has readable photos left" in err and "8 unreadable" in err and "empty (0 bytes)" in err
+    assert not (workspace / "datasets" / "broken").exists()
 
 
 def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):
