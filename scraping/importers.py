@@ -125,7 +125,8 @@ def folder_items(root: Path) -> list[ImportItem]:
     """Photos laid out as `<root>/<brand>/<collection>/*.jpg` or `<root>/<brand>/*.jpg`.
 
     Deeper folders belong to their first-level collection; hidden files and files without an
-    image extension are ignored.
+    image extension are ignored. A symbolic link counts as the photo it points to; a dangling one is
+    kept, so that the import summary lists it as a failure instead of skipping it unseen.
     """
     root = Path(root)
     if not root.is_dir():
@@ -138,7 +139,8 @@ def folder_items(root: Path) -> list[ImportItem]:
     items = []
     for brand_dir in brand_dirs:
         for path in sorted(brand_dir.rglob("*")):
-            if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or not _visible(path, root):
+            is_photo_file = path.is_file() or path.is_symlink()  # is_file() is False for a dangling link
+            if not is_photo_file or path.suffix.lower() not in IMAGE_SUFFIXES or not _visible(path, root):
                 continue
             relative = path.relative_to(brand_dir)
             collection_dir = brand_dir / relative.parts[0] if len(relative.parts) > 1 else None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from PIL import Image
 
+from data.prepare import check_photo
 from scraping.__main__ import main
 
 CHANEL_SHOW = "chanel-couture-spring-summer-2023-paris-fashion-week"
@@ -58,6 +60,31 @@ def test_import_folder_reads_both_layouts(tmp_path, workspace, kit, capsys):
     assert main(["import-folder", "--no-progress", str(root)]) == 0
     assert len(kit.read_rows(out / "runway.csv")[1]) == 3
     assert summary_of(out)["skipped"] == {"image:already_saved": 3}
+
+
+def test_import_folder_saves_what_a_symbolic_link_points_to(tmp_path, workspace, kit):
+    absolute = jpeg_file(tmp_path / "elsewhere" / "absolute.jpg", kit)
+    relative = jpeg_file(tmp_path / "elsewhere" / "relative.jpg", kit)
+    chanel = tmp_path / "photos" / "Chanel"
+    chanel.mkdir(parents=True)
+    (chanel / "absolute.jpg").symlink_to(absolute)
+    (chanel / "relative.jpg").symlink_to(os.path.relpath(relative, chanel))  # would dangle if copied as a link
+    (chanel / "dangling.jpg").symlink_to(tmp_path / "elsewhere" / "deleted.jpg")
+
+    assert main(["import-folder", "--no-progress", str(tmp_path / "photos")]) == 0
+
+    out = workspace / "scrapes" / "import"
+    images = (out / "images").resolve()
+    _, rows = kit.read_rows(out / "runway.csv")
+    saved = {row["image_name"]: images / row["image_path"] for row in rows}
+    assert sorted(saved) == ["absolute.jpg", "relative.jpg"]
+    for source in (absolute, relative):
+        photo = saved[source.name]
+        assert not photo.is_symlink() and photo.read_bytes() == source.read_bytes()
+        check_photo(images, str(photo.relative_to(images)))  # `prepare` accepts it
+    assert summary_of(out)["failed"] == {"image:dangling_link": 1}
+    [failure] = kit.read_rows(out / "failures.csv")[1]
+    assert "dangling.jpg: a symbolic link to" in failure["detail"] and "does not exist" in failure["detail"]
 
 
 def test_import_folder_without_brand_folders_is_a_user_error(tmp_path, workspace, kit, capsys):
