@@ -28,7 +28,7 @@ from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.logs import progress_bar
 from core.tables import read_csv_with_columns
-from data.brands import brand_key, display_names, raw_to_display, select_brands
+from data.brands import BrandKeys, display_names, raw_to_display, select_brands
 from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
 from data.splits import SPLITS, make_split, shared_groups
 
@@ -173,12 +173,13 @@ def counts_by_split(manifest: pd.DataFrame) -> dict:
 # --------------------------------------------------------------------------- the steps
 
 
-def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Rows that name a brand, with `brand_raw` and `brand_key` added; and slug -> display form."""
+def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str], BrandKeys]:
+    """Rows that name a brand, with `brand_raw` and `brand_key` added; key -> display form; and the CSV's keys."""
     runway = runway.assign(brand_raw=runway["brand"].map(lambda b: re.sub(r"\s+", " ", b).strip()))
-    runway["brand_key"] = runway["brand_raw"].map(brand_key)
+    keys = BrandKeys.of(runway["brand_raw"].unique())
+    runway["brand_key"] = runway["brand_raw"].map(keys.key)
     branded = runway[runway["brand_key"] != ""]
-    return branded, display_names(branded["brand_raw"], preferred=preferred)
+    return branded, display_names(branded["brand_raw"], preferred=preferred, key_of=keys.key), keys
 
 
 def check_photos(rows: pd.DataFrame, images_root: Path, threads: int) -> tuple[pd.DataFrame, list]:
@@ -296,7 +297,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     if not images_root.is_dir():
         raise DataError(f"image root not found: {images_root} (pass --images)")
 
-    branded, displays = normalise_brands(runway, defaults.brands)
+    branded, displays, keys = normalise_brands(runway, defaults.brands)
     counts = branded["brand_key"].value_counts().to_dict()
     selection = select_brands(
         counts,
@@ -304,6 +305,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         top_n=options.top_n,
         thesis_brands=defaults.brands,
         default_top_n=defaults.top_n,
+        key_of=keys.key,
     )
     check_selection_has_two_brands(selection, counts, displays)
     chosen = branded[branded["brand_key"].isin(selection.keys)].assign(brand=lambda f: f["brand_key"].map(displays))
@@ -342,7 +344,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         "brand_selection": selection.how,
         "brands": [displays[key] for key in selection.keys],
         "brand_keys": list(selection.keys),
-        "brand_mapping": raw_to_display(branded["brand_raw"], displays),
+        "brand_mapping": raw_to_display(branded["brand_raw"], displays, key_of=keys.key),
         "images": len(manifest),
         "counts": counts_by_split(manifest),
         "collections": {
@@ -356,6 +358,14 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         "duplicates": duplicates,
         "unreadable": unreadable,
         "dropped_by_max_per_brand": len(unique) - len(capped),
+        # Every row of the CSV is in the manifest or counted here, by reason.
+        "rows_dropped": {
+            "without_brand": len(runway) - len(branded),
+            "other_brands": len(branded) - len(chosen),
+            "unreadable": len(unreadable),
+            "duplicates": len(duplicates),
+            "over_max_per_brand": len(unique) - len(capped),
+        },
         "images_without_collection": int((manifest["collection"] == "").sum()),
         "masks_not_found": masks_not_found,
         "notes": notes,

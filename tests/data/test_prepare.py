@@ -71,6 +71,44 @@ def test_brand_spellings_are_merged_and_the_mapping_recorded(workspace, runway_f
     }
 
 
+NON_LATIN = {"ドリス": (2, 3), "Дом Моды": (2, 3), "🖤🖤": (2, 3), "Rick Owens": (2, 3)}
+
+
+def test_brands_named_in_any_script_survive_prepare_with_their_names(workspace, runway_factory):
+    csv_path, _ = runway_factory(NON_LATIN)
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
+    assert sorted(summary["brands"]) == sorted(NON_LATIN)
+    assert summary["rows_without_brand"] == 0 and summary["counts"]["total"] == dict.fromkeys(NON_LATIN, 6)
+    assert "rick-owens" in summary["brand_keys"] and "ドリス" in summary["brand_keys"]
+
+
+def test_a_brand_in_another_script_is_found_by_its_name(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory(NON_LATIN)
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress", "--brands", "ドリス", "дом моды"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 brands: Дом Моды, ドリス" in out or "2 brands: ドリス, Дом Моды" in out
+    manifest = pd.read_csv(workspace / "datasets" / "src" / "manifest.csv", dtype=str, keep_default_na=False)
+    assert set(manifest["brand"]) == {"ドリス", "Дом Моды"} and len(manifest) == 12
+
+
+def test_every_row_is_kept_or_counted_by_reason(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 3), "Versace": (2, 3), "Prada": (1, 2)})
+    rows = _csv_rows(csv_path)
+    rows[0]["brand"] = " -- "  # names no brand
+    (images / rows[1]["image_path"]).write_bytes(b"")  # unreadable
+    rows.append({**rows[2]})  # the same photo twice: a duplicate
+    _rewrite(csv_path, rows)
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress", "--brands", "Chanel,Versace"]
+    assert main(argv) == 0
+    summary = json.loads((workspace / "datasets" / "src" / "summary.json").read_text())
+    assert summary["rows_dropped"] == {"without_brand": 1, "other_brands": 2, "unreadable": 1, "duplicates": 1,
+                                       "over_max_per_brand": 0}
+    assert summary["images"] + sum(summary["rows_dropped"].values()) == summary["rows_in_csv"] == 15
+    assert ("15 rows in the CSV: 10 kept; dropped: 1 without a brand, 2 of other brands, 1 unreadable, "
+            "1 duplicates") in capsys.readouterr().out
+
+
 def test_thesis_brands_by_default_explicit_brands_and_top(workspace, runway_factory):
     brands = {name: (2, 5) for name in THESIS_BRANDS} | {"Valentino": (4, 10)}
     csv_path, _ = runway_factory(brands)
