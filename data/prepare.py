@@ -27,7 +27,7 @@ from core.contract import DEMO_GROUND_TRUTH_FILE, MANIFEST_COLUMNS, DataError, D
 from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.logs import progress_bar
-from core.tables import read_csv_with_columns
+from core.tables import read_csv_with_columns, write_csv
 from data.brands import BrandKeys, display_names, raw_to_display, select_brands
 from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
 from data.splits import SPLITS, make_split, shared_groups
@@ -152,7 +152,7 @@ def drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
 def _manifest_changed(path: Path, manifest: pd.DataFrame) -> bool:
     if not path.is_file():
         return True
-    return path.read_text() != manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(index=False)
+    return path.read_text() != write_csv(manifest.loc[:, list(MANIFEST_COLUMNS)])
 
 
 def split_groups(manifest: pd.DataFrame):

@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.config import ScrapeSettings, UploadSettings
+from core.tables import restore_cell
 from scraping.errors import UsageError
 from scraping.names import inside, slugify, url_last_segment
 from scraping.photos import Duplicate, Rejected, Saved, save_photo
@@ -190,7 +191,9 @@ def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
             raise UsageError(
                 f"{csv_path}: missing column(s) {', '.join(missing)}; it has {', '.join(columns) or 'no header'}"
             )
-        rows = [{(k or "").strip(): v.strip() for k, v in row.items() if isinstance(v, str)} for row in reader]
+        # restore_cell: a runway CSV this product wrote has its formula-like cells quoted (core.tables)
+        rows = [{(k or "").strip(): restore_cell(v.strip()) for k, v in row.items() if isinstance(v, str)}
+                for row in reader]
     return [_csv_item(row, images_root) for row in rows]
 
 

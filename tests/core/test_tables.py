@@ -1,8 +1,10 @@
 """`core.tables.read_csv_with_columns`: one clear error for a missing, unreadable or incomplete CSV."""
 
+import pandas as pd
 import pytest
 
-from core.tables import read_csv_with_columns
+from core.fileio import write_dataframe_atomic
+from core.tables import neutralise_cell, read_csv, read_csv_with_columns, restore_cell
 
 
 class Problem(ValueError):
@@ -27,3 +29,51 @@ def test_problems_raise_the_callers_error(tmp_path, content, message):
         path.write_bytes(content)
     with pytest.raises(Problem, match=message):
         read_csv_with_columns(path, ["path", "brand"], "manifest", Problem)
+
+
+# --------------------------------------------------------------------------- cells a spreadsheet would run
+
+FORMULAS = ['=HYPERLINK("http://x")', "+33 6 12 34 56", "-rm -rf", "@SUM(A1:A9)", "\tx", "\rx", "=1+1"]
+NOT_FORMULAS = ["Chanel", "-0.5", "+3", "-1e-05", "2015", "'quoted", "", "a=b"]
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_a_cell_a_spreadsheet_would_run_is_quoted_and_restored(value):
+    assert neutralise_cell(value) == "'" + value
+    assert restore_cell(neutralise_cell(value)) == value
+
+
+@pytest.mark.parametrize("value", NOT_FORMULAS)
+def test_other_cells_and_numbers_are_written_as_they_are(value):
+    assert neutralise_cell(value) == value and restore_cell(value) == value
+
+
+@pytest.mark.parametrize("value", ["'=x", "''=x", "'-0.5", "'@"])
+def test_a_users_own_leading_quote_survives_the_round_trip(value):
+    assert restore_cell(neutralise_cell(value)) == value
+
+
+def test_every_written_csv_neutralises_text_cells_and_its_readers_give_them_back(tmp_path):
+    frame = pd.DataFrame({
+        "path": ["/photos/-look.jpg", "/photos/b.jpg"],
+        "brand": ['=HYPERLINK("http://x")', "Chanel"],
+        "year": ["-5", "2015"],  # text that is a number: never quoted
+        "prob_=A": [-0.5, 0.25],  # a number column: never touched, even negative
+    })
+    path = write_dataframe_atomic(tmp_path / "predictions.csv", frame)
+    text = path.read_text()
+    assert "'=HYPERLINK" in text and "'-look.jpg" not in text and ",-5," in text and "-0.5" in text
+    assert "'prob_=A" not in text and text.splitlines()[0] == "path,brand,year,prob_=A"
+    as_text = read_csv_with_columns(path, ["brand"], "predictions", Problem)
+    assert as_text["brand"].tolist() == frame["brand"].tolist() and as_text["year"].tolist() == ["-5", "2015"]
+    parsed = read_csv_with_columns(path, ["brand"], "predictions", Problem, as_text=False)
+    assert parsed["prob_=A"].tolist() == [-0.5, 0.25] and parsed["brand"].tolist() == frame["brand"].tolist()
+
+
+def test_column_names_and_row_labels_are_neutralised_too(tmp_path):
+    labels = ["=A()", "B"]
+    matrix = pd.DataFrame([[3, 1], [0, 4]], index=pd.Index(labels, name="brand"), columns=labels).reset_index()
+    path = write_dataframe_atomic(tmp_path / "confusion.csv", matrix)
+    assert path.read_text().splitlines()[0] == "brand,'=A(),B"
+    back = read_csv(path, index_col=0)
+    assert back.index.tolist() == labels and back.columns.tolist() == labels

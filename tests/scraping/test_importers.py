@@ -10,6 +10,8 @@ import os
 import pytest
 from PIL import Image
 
+from core.contract import read_manifest_table
+from data.__main__ import main as data_main
 from data.prepare import check_photo
 from scraping.__main__ import main
 
@@ -194,6 +196,29 @@ def test_import_csv_names_the_missing_columns(tmp_path, workspace, capsys):
     assert main(["import-csv", str(tmp_path / "x.csv"), "--images", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "image_path, brand" in err
+
+
+def test_a_brand_a_spreadsheet_would_run_is_neutralised_in_every_csv_and_read_back(tmp_path, workspace, kit):
+    formula = '=HYPERLINK("http://x")'
+    images = tmp_path / "theirs" / "images"
+    rows = [["image_path", "brand", "collection_url"]]
+    for brand, folder in ((formula, "f"), ("Chanel", "c")):
+        for n in range(4):
+            jpeg_file(images / folder / f"{n}.jpg", kit)
+            rows.append([f"{folder}/{n}.jpg", brand, f"https://x.org/fall-2016/{folder}-{n % 2}"])
+    with open(tmp_path / "theirs.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    assert main(["import-csv", "--no-progress", str(tmp_path / "theirs.csv"), "--images", str(images)]) == 0
+
+    runway_csv = workspace / "scrapes" / "import" / "runway.csv"
+    assert "'=HYPERLINK" in runway_csv.read_text()  # a spreadsheet shows it as text
+    assert data_main(["prepare", "--csv", str(runway_csv), "--name", "formula", "--no-progress"]) == 0
+    manifest_file = workspace / "datasets" / "formula" / "manifest.csv"
+    assert "'=HYPERLINK" in manifest_file.read_text()
+    assert set(read_manifest_table(manifest_file)["brand"]) == {formula, "Chanel"}  # the original value
+    # A rerun of the import reads its own CSV back: nothing is added twice.
+    assert main(["import-csv", "--no-progress", str(tmp_path / "theirs.csv"), "--images", str(images)]) == 0
+    assert len(kit.read_rows(runway_csv)[1]) == 8
 
 
 @pytest.fixture
