@@ -10,7 +10,9 @@ left alone, and only a quote added by `write_csv` is removed, so every value rou
 
 from __future__ import annotations
 
+import codecs
 import io
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -18,9 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 
+log = logging.getLogger(__name__)
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Tried in order: UTF-8 (with or without a byte-order mark), then the Windows and ISO Latin-1 code
+# pages spreadsheets still save in; Latin-1 decodes any byte, so no text is refused for its encoding.
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+class NotText(ValueError):
+    """The file is binary (a photo, an archive), not a CSV in any encoding."""
 
 
 def _runs_as_formula(text: str) -> bool:
@@ -79,10 +90,37 @@ def write_csv(frame: pd.DataFrame, target: str | os.PathLike | io.IOBase | None 
     return neutralise_frame(frame).to_csv(target, index=False)
 
 
+def decode_csv(data: bytes, path: str | os.PathLike = "the CSV") -> str:
+    """The text of a CSV file: UTF-16 when it starts with its byte-order mark (Excel's "Unicode text"),
+    UTF-8, else the first of `ENCODINGS` that decodes it (with a warning); `NotText` for binary data,
+    which the 8-bit code pages would otherwise turn into nonsense text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise NotText("starts as UTF-16 text but does not decode as it") from None
+    if b"\x00" in data:
+        raise NotText("binary data, not text")
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != ENCODINGS[0]:
+            log.warning("%s is not UTF-8; read it as %s", path, encoding)
+        return text
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def read_csv_text(path: str | os.PathLike) -> str:
+    """The text of a CSV file, whatever its encoding (`decode_csv`): every CSV reader starts here."""
+    return decode_csv(Path(path).read_bytes(), path)
+
+
 def read_csv(path: str | os.PathLike, **options) -> pd.DataFrame:
-    """`pd.read_csv` for the files the product wrote or reads: every cell `write_csv` neutralised given
-    back as it was."""
-    return restore_frame(pd.read_csv(path, **options))
+    """`pd.read_csv` for the files the product wrote or reads: any encoding of `ENCODINGS`, and every cell
+    `write_csv` neutralised given back as it was."""
+    return restore_frame(pd.read_csv(io.StringIO(read_csv_text(path), newline=""), **options))
 
 
 def read_csv_with_columns(path: str | os.PathLike, required: Iterable[str], what: str, error: type[Exception],
@@ -94,12 +132,16 @@ def read_csv_with_columns(path: str | os.PathLike, required: Iterable[str], what
         raise error(f"{what} not found: {path}")
     try:
         frame = read_csv(path, dtype=str if as_text else None, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, NotText, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise error(f"{path}: not a readable CSV {what} ({reason})") from None
+        raise error(f"{path}: not a readable {_as_csv(what)} ({reason})") from None
     missing = [column for column in required if column not in frame.columns]
     if missing:
         present = ", ".join(map(str, frame.columns)) or "none"
         raise error(f"{path}: the {what} lacks the column(s) {', '.join(missing)} (has: {present})")
     return frame
 
+
+def _as_csv(what: str) -> str:
+    """"manifest" -> "CSV manifest"; "runway CSV" already says it."""
+    return what if "CSV" in what.split() else f"CSV {what}"

@@ -61,7 +61,11 @@ class PrepareResult:
 
 
 def read_runway_csv(path: Path) -> pd.DataFrame:
-    return read_csv_with_columns(path, REQUIRED_CSV_COLUMNS, "runway CSV", DataError)
+    """The runway CSV as text, refused with the reason when it has no rows to prepare."""
+    runway = read_csv_with_columns(path, REQUIRED_CSV_COLUMNS, "runway CSV", DataError)
+    if runway.empty:
+        raise DataError(f"{path}: the runway CSV has no rows (only its header); scrape or import photos first")
+    return runway
 
 
 def collection_id(collection_url: str) -> str:
@@ -298,6 +302,8 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         raise DataError(f"image root not found: {images_root} (pass --images)")
 
     branded, displays, keys = normalise_brands(runway, defaults.brands)
+    if branded.empty:
+        raise DataError(f"{csv_path}: none of its {len(runway)} rows names a brand (the brand column is empty)")
     counts = branded["brand_key"].value_counts().to_dict()
     selection = select_brands(
         counts,

@@ -9,6 +9,7 @@ copied. A rerun skips what the CSV already holds.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.config import ScrapeSettings, UploadSettings
-from core.tables import restore_cell
+from core.tables import NotText, read_csv_text, restore_cell
 from scraping.errors import UsageError
 from scraping.names import inside, slugify, url_last_segment
 from scraping.photos import Duplicate, Rejected, Saved, save_photo
@@ -181,7 +182,13 @@ def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
         raise UsageError(f"{csv_path}: no such file")
     if not images_root.is_dir():
         raise UsageError(f"--images {images_root}: no such folder")
-    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
+    # The same decoding as `prepare` (UTF-8, else the Windows or Latin-1 code page), so a file one
+    # stage reads the other reads too.
+    try:
+        text = read_csv_text(csv_path)
+    except NotText as exc:
+        raise UsageError(f"{csv_path}: not a CSV ({exc})") from None
+    with io.StringIO(text, newline="") as fh:
         first = fh.readline()
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=sniff_delimiter(first))

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from core.fileio import write_dataframe_atomic
-from core.tables import neutralise_cell, read_csv, read_csv_with_columns, restore_cell
+from core.tables import neutralise_cell, read_csv, read_csv_text, read_csv_with_columns, restore_cell
 
 
 class Problem(ValueError):
@@ -29,6 +29,30 @@ def test_problems_raise_the_callers_error(tmp_path, content, message):
         path.write_bytes(content)
     with pytest.raises(Problem, match=message):
         read_csv_with_columns(path, ["path", "brand"], "manifest", Problem)
+
+
+def test_a_csv_whose_name_says_csv_is_not_called_a_csv_twice(tmp_path):
+    path = tmp_path / "runway.csv"
+    path.write_bytes(b"")
+    with pytest.raises(Problem, match="not a readable runway CSV") as raised:
+        read_csv_with_columns(path, ["brand"], "runway CSV", Problem)
+    assert "CSV runway CSV" not in str(raised.value)
+
+
+@pytest.mark.parametrize("encoding, brand", [("utf-8-sig", "Hermès"), ("cp1252", "Hermès’"), ("latin-1", "Hermès"),
+                                             ("utf-16", "ドリス")])
+def test_csvs_saved_in_other_encodings_are_read(tmp_path, encoding, brand):
+    path = tmp_path / "runway.csv"
+    path.write_bytes(f"path,brand\na.jpg,{brand}\n".encode(encoding))
+    assert read_csv_with_columns(path, ["brand"], "runway CSV", Problem)["brand"].tolist() == [brand]
+    assert read_csv_text(path).splitlines()[1] == f"a.jpg,{brand}"
+
+
+def test_a_binary_file_is_not_read_as_text_in_some_code_page(tmp_path):
+    path = tmp_path / "manifest.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    with pytest.raises(Problem, match=r"not a readable CSV manifest \(binary data, not text\)"):
+        read_csv_with_columns(path, ["path"], "manifest", Problem)
 
 
 # --------------------------------------------------------------------------- cells a spreadsheet would run

@@ -265,6 +265,28 @@ def test_a_brand_whose_photos_are_all_unreadable_leaves_one_brand_and_is_refused
     assert not (workspace / "datasets" / "broken").exists()
 
 
+def test_a_runway_csv_without_rows_or_brands_is_refused_with_the_reason(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 2), "Versace": (2, 2)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress"]
+    rows = _csv_rows(csv_path)
+    _rewrite(csv_path, [{**row, "brand": " "} for row in rows])
+    assert "none of its 8 rows names a brand" in _refused(argv, capsys)
+    csv_path.write_text(csv_path.read_text().splitlines()[0] + "\n")  # the header only
+    err = _refused(argv, capsys)
+    assert "the runway CSV has no rows" in err and "for  under" not in err
+    csv_path.write_text("")
+    err = _refused(argv, capsys)
+    assert "not a readable runway CSV" in err and "CSV runway CSV" not in err
+    assert not (workspace / "datasets").exists()
+
+
+def test_a_runway_csv_saved_as_latin_1_is_read(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Hermès": (2, 3), "Versace": (2, 3)})
+    csv_path.write_bytes(csv_path.read_text(encoding="utf-8").encode("latin-1"))
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
+    assert summary["brands"] == ["Hermès", "Versace"] and summary["images"] == 12
+
+
 def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):
     # the scraper's paths are relative to <csv folder>/images; the demo's start with images/
     csv_path, images = runway_factory({"Chanel": (2, 3), "Versace": (2, 3)})

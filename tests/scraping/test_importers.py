@@ -191,6 +191,22 @@ def test_import_csv_reads_the_thesis_dataset(tmp_path, workspace, kit, delimiter
     assert not list((out / "images").rglob("outside*"))
 
 
+def test_import_csv_reads_a_latin_1_csv_as_prepare_does(tmp_path, workspace, kit):
+    images = tmp_path / "images"
+    jpeg_file(images / "hermes" / "look.jpg", kit)
+    (tmp_path / "latin.csv").write_bytes("image_path,brand\nhermes/look.jpg,Hermès\n".encode("latin-1"))
+    assert main(["import-csv", "--no-progress", str(tmp_path / "latin.csv"), "--images", str(images)]) == 0
+    [row] = kit.read_rows(workspace / "scrapes" / "import" / "runway.csv")[1]
+    assert row["brand"] == "Hermès"
+
+
+def test_import_csv_refuses_a_binary_file_in_one_line(tmp_path, workspace, capsys):
+    (tmp_path / "photo.csv").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    assert main(["import-csv", str(tmp_path / "photo.csv"), "--images", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not a CSV (binary data, not text)" in err and err.count("\n") == 1
+
+
 def test_import_csv_names_the_missing_columns(tmp_path, workspace, capsys):
     (tmp_path / "x.csv").write_text("path,label\na.jpg,chanel\n")
     assert main(["import-csv", str(tmp_path / "x.csv"), "--images", str(tmp_path)]) == 2
