@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= demo
 PORT   ?= 8501
+# The dashboard has no login: it answers this machine only unless HOST names another interface on purpose.
+HOST   ?= 127.0.0.1
 
 .PHONY: run demo test assets lint bench clean-demo
 
@@ -23,9 +25,13 @@ assets: $(VENV)/.runtime-installed
 demo: $(VENV)/.runtime-installed
 	$(PY) -m pipeline demo --profile $(PROFILE)
 
-## run: the demo (cached after the first time), then the dashboard
+## run: the demo (cached after the first time), then the dashboard on http://$(HOST):$(PORT) (HOST=0.0.0.0 shares it)
 run: demo
-	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	@case "$(HOST)" in \
+	  127.*|localhost|::1|"[::1]") ;; \
+	  *) echo "warning: the dashboard listens on $(HOST):$(PORT) and has no login: anyone who can reach this machine can see it and upload photos (docs/DASHBOARD.md, 'Sharing the dashboard')" >&2 ;; \
+	esac
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
 ## test: the whole suite (provisions the model assets first: the tests check the real weights)
 test: $(VENV)/.test-installed

@@ -29,7 +29,7 @@ import pandas as pd
 
 from core.config import Settings, get_settings
 from core.fileio import write_dataframe_atomic, write_json_atomic
-from core.tables import read_csv_with_columns
+from core.tables import read_csv, read_csv_with_columns
 
 
 class ContractError(ValueError):
@@ -309,7 +309,7 @@ class RunFolder:
         """The square confusion matrix (true brand × predicted brand) as integers."""
         path = self.require(self.confusion, EVALUATE_COMMAND.format(run=self.name))
         try:
-            frame = pd.read_csv(path, index_col=0)
+            frame = read_csv(path, index_col=0)
         except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise RunError(f"{path} is not a readable CSV ({exc}); rerun `{EVALUATE_COMMAND.format(run=self.name)}`") from None
         numbers = frame.apply(pd.to_numeric, errors="coerce")

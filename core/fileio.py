@@ -54,13 +54,16 @@ def write_json_atomic(target: str | os.PathLike, obj, indent: int = 2) -> Path:
 
 
 def write_dataframe_atomic(target: str | os.PathLike, frame) -> Path:
-    """Write a pandas DataFrame as CSV (or parquet, by suffix) atomically."""
+    """Write a pandas DataFrame as CSV (safe to open in a spreadsheet: `core.tables.write_csv`) or
+    parquet, by suffix, atomically."""
+    from core.tables import write_csv  # pandas is loaded only by the callers that write tables
+
     target = Path(target)
     with atomic_path(target) as tmp:
         if target.suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False)
+            write_csv(frame, tmp)
     return target
 
 

@@ -45,6 +45,7 @@ from core.config import Settings, get_settings
 from core.contract import RunConfig, RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
+from core.tables import read_csv
 from dashboard import figures as shared_figures
 from dashboard.figures import attention as attention_figures
 from dashboard.figures import brand as figures
@@ -163,7 +164,7 @@ def confusion_row(run: RunData, brand: str) -> pd.Series:
     """The brand's row of confusion.csv (else recounted from predictions.csv)."""
     path = RunFolder(run.directory).confusion
     if path.is_file():
-        matrix = pd.read_csv(path, index_col=0)
+        matrix = read_csv(path, index_col=0)
         if brand in matrix.index:
             return matrix.loc[brand].astype(int)
     mine = run.predictions[run.predictions["brand"] == brand]["predicted"]

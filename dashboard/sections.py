@@ -57,7 +57,7 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
         overall = attention_figures.variant_table({sel.label(v): a for v, a in sections.items()})
         st.markdown("**Overall means per model**")
         st.dataframe(overall.style.format("{:.3f}"))
-        st.download_button("Download (CSV)", overall.rename_axis("run").reset_index().to_csv(index=False).encode(),
+        st.download_button("Download (CSV)", ui.csv_bytes(overall.rename_axis("run").reset_index()),
                            "attention-overall.csv", "text/csv", key="att_overall_csv", on_click="ignore")
         columns = st.columns(len(sections))
         for col, (variant, attention) in zip(columns, sections.items(), strict=True):
@@ -65,7 +65,7 @@ def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
                 st.markdown(f"**{sel.label(variant)}** · figure masks from {attention.get('mask_source', 'unknown')}")
                 st.dataframe(attention_figures.metrics_table(attention, formatted=True))
                 numbers = flat_columns(attention_figures.metrics_table(attention))
-                st.download_button("Download (CSV)", numbers.to_csv(index=False).encode(),
+                st.download_button("Download (CSV)", ui.csv_bytes(numbers),
                                    f"{runs[variant].name}-attention-metrics.csv", "text/csv",
                                    key=f"att_metrics_csv_{variant}", on_click="ignore")
 

@@ -21,6 +21,7 @@ import streamlit as st
 from core.config import get_settings
 from core.contract import ContractError
 from core.fileio import write_text_atomic
+from core.tables import write_csv
 from dashboard import artifacts
 from dashboard.artifacts import RunInfo
 
@@ -245,11 +246,16 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "data"
 
 
+def csv_bytes(data: pd.DataFrame) -> bytes:
+    """A table as a CSV download that a spreadsheet opens without running any cell (`core.tables.write_csv`)."""
+    return write_csv(data).encode("utf-8")
+
+
 def show_figure(fig: go.Figure, data: pd.DataFrame, name: str, key: str, **chart_kwargs):
     """A Plotly chart with a CSV download of its data underneath; returns the chart's selection state."""
     event = st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False}, **chart_kwargs)
     st.download_button(
-        "Download data (CSV)", data.to_csv(index=False).encode("utf-8"), file_name=f"{safe_name(name)}.csv",
+        "Download data (CSV)", csv_bytes(data), file_name=f"{safe_name(name)}.csv",
         mime="text/csv", key=f"csv_{key}", on_click="ignore",
     )
     return event

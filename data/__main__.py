@@ -81,6 +81,22 @@ def _print_list(title: str, lines: list[str]) -> None:
         print(f"  ... and {len(lines) - MAX_LISTED} more (see summary.json)")
 
 
+DROP_REASONS = {
+    "without_brand": "without a brand",
+    "other_brands": "of other brands",
+    "unreadable": "unreadable",
+    "duplicates": "duplicates",
+    "over_max_per_brand": "over --max-per-brand",
+}
+
+
+def rows_accounted(summary: dict) -> str:
+    """Where every row of the CSV went: kept, or dropped and why."""
+    dropped = [f"{n} {DROP_REASONS[reason]}" for reason, n in summary["rows_dropped"].items() if n]
+    return (f"{summary['rows_in_csv']} rows in the CSV: {summary['images']} kept"
+            + (f"; dropped: {', '.join(dropped)}" if dropped else ""))
+
+
 def run_prepare(args, settings: Settings) -> int:
     from data.prepare import PrepareOptions, prepare_dataset
 
@@ -93,6 +109,7 @@ def run_prepare(args, settings: Settings) -> int:
     print(f"  {s['images']} images ({per_split}), {len(s['brands'])} brands: {', '.join(s['brands'])}")
     print(f"  split: {s['split']} (seed {s['seed']}); {s['duplicates_removed']} duplicates removed")
     print(f"  {len(s['unreadable'])} unreadable of {s['rows_for_selected_brands']} rows for these brands")
+    print(f"  {rows_accounted(s)}")
     for note in s["notes"]:
         print(f"  note: {note}")
     _print_list("unreadable", [entry["reason"] for entry in s["unreadable"]])

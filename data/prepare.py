@@ -27,14 +27,16 @@ from core.contract import DEMO_GROUND_TRUTH_FILE, MANIFEST_COLUMNS, DataError, D
 from core.fileio import sha256_file, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.logs import progress_bar
-from core.tables import read_csv_with_columns
-from data.brands import brand_key, display_names, raw_to_display, select_brands
+from core.tables import read_csv_with_columns, write_csv
+from data.brands import BrandKeys, display_names, raw_to_display, select_brands
 from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
 from data.splits import SPLITS, make_split, shared_groups
 
 REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
 MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
 SEASON_WORDS = ("pre-fall", "resort", "cruise", "spring", "summer", "fall", "autumn", "winter")
+# A classifier tells houses apart: `train` refuses a dataset of one brand, so `prepare` does not make one.
+MIN_BRANDS = 2
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +61,11 @@ class PrepareResult:
 
 
 def read_runway_csv(path: Path) -> pd.DataFrame:
-    return read_csv_with_columns(path, REQUIRED_CSV_COLUMNS, "runway CSV", DataError)
+    """The runway CSV as text, refused with the reason when it has no rows to prepare."""
+    runway = read_csv_with_columns(path, REQUIRED_CSV_COLUMNS, "runway CSV", DataError)
+    if runway.empty:
+        raise DataError(f"{path}: the runway CSV has no rows (only its header); scrape or import photos first")
+    return runway
 
 
 def collection_id(collection_url: str) -> str:
@@ -150,7 +156,7 @@ def drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
 def _manifest_changed(path: Path, manifest: pd.DataFrame) -> bool:
     if not path.is_file():
         return True
-    return path.read_text() != manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(index=False)
+    return path.read_text() != write_csv(manifest.loc[:, list(MANIFEST_COLUMNS)])
 
 
 def split_groups(manifest: pd.DataFrame):
@@ -171,12 +177,13 @@ def counts_by_split(manifest: pd.DataFrame) -> dict:
 # --------------------------------------------------------------------------- the steps
 
 
-def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Rows that name a brand, with `brand_raw` and `brand_key` added; and slug -> display form."""
+def normalise_brands(runway: pd.DataFrame, preferred: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str], BrandKeys]:
+    """Rows that name a brand, with `brand_raw` and `brand_key` added; key -> display form; and the CSV's keys."""
     runway = runway.assign(brand_raw=runway["brand"].map(lambda b: re.sub(r"\s+", " ", b).strip()))
-    runway["brand_key"] = runway["brand_raw"].map(brand_key)
+    keys = BrandKeys.of(runway["brand_raw"].unique())
+    runway["brand_key"] = runway["brand_raw"].map(keys.key)
     branded = runway[runway["brand_key"] != ""]
-    return branded, display_names(branded["brand_raw"], preferred=preferred)
+    return branded, display_names(branded["brand_raw"], preferred=preferred, key_of=keys.key), keys
 
 
 def check_photos(rows: pd.DataFrame, images_root: Path, threads: int) -> tuple[pd.DataFrame, list]:
@@ -237,6 +244,32 @@ def describe_source(csv_path: Path, runway: pd.DataFrame) -> dict:
     return {"kind": "real", "csv": str(csv_path), "hosts": hosts}
 
 
+def check_selection_has_two_brands(selection, counts: dict[str, int], displays: dict[str, str]) -> None:
+    """Refuse before any photo is read when the brands chosen are fewer than a classifier needs."""
+    if len(selection.keys) >= MIN_BRANDS:
+        return
+    names = ", ".join(displays[key] for key in selection.keys) or "none"
+    if len(counts) < MIN_BRANDS:
+        raise DataError(f"the runway CSV has photos of one brand only ({names}); a classifier needs at least "
+                        f"{MIN_BRANDS}: add photos of another house")
+    raise DataError(f"{selection.note} give one brand only ({names}); a classifier needs at least {MIN_BRANDS}: "
+                    f"name another with --brands, or use --top {MIN_BRANDS} or more")
+
+
+def check_photos_left_for_two_brands(kept: pd.DataFrame, chosen: pd.DataFrame, unreadable: list,
+                                     duplicates: list, displays: dict[str, str]) -> None:
+    """Refuse when unreadable or duplicate photos leave fewer brands than a classifier needs, saying why."""
+    left = sorted(kept["brand_key"].unique())
+    if len(left) >= MIN_BRANDS:
+        return
+    lost = [displays[key] for key in sorted(set(chosen["brand_key"]) - set(left))]
+    example = (unreadable[0]["reason"] if unreadable
+               else f"{duplicates[0]['image_path']} duplicates {duplicates[0]['duplicate_of']}")
+    raise DataError(f"only {displays[left[0]]} has readable photos left: those of {', '.join(lost)} are unreadable "
+                    f"or duplicates ({len(unreadable)} unreadable, {len(duplicates)} duplicates; e.g. {example}); "
+                    f"a classifier needs at least {MIN_BRANDS} brands")
+
+
 def split_notes(manifest: pd.DataFrame, val_fraction: float) -> list[str]:
     notes = []
     for split in SPLITS:
@@ -268,14 +301,19 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     if not images_root.is_dir():
         raise DataError(f"image root not found: {images_root} (pass --images)")
 
-    branded, displays = normalise_brands(runway, defaults.brands)
+    branded, displays, keys = normalise_brands(runway, defaults.brands)
+    if branded.empty:
+        raise DataError(f"{csv_path}: none of its {len(runway)} rows names a brand (the brand column is empty)")
+    counts = branded["brand_key"].value_counts().to_dict()
     selection = select_brands(
-        branded["brand_key"].value_counts().to_dict(),
+        counts,
         requested=options.brands,
         top_n=options.top_n,
         thesis_brands=defaults.brands,
         default_top_n=defaults.top_n,
+        key_of=keys.key,
     )
+    check_selection_has_two_brands(selection, counts, displays)
     chosen = branded[branded["brand_key"].isin(selection.keys)].assign(brand=lambda f: f["brand_key"].map(displays))
     # A stable order before anything seeded, so the CSV's row order does not change the result.
     chosen = chosen.sort_values(["image_path", "brand_key"], kind="mergesort").reset_index(drop=True)
@@ -285,6 +323,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
     if capped.empty:
         brands = ", ".join(displays[key] for key in selection.keys)
         raise DataError(f"no readable photos left for {brands} under {images_root}")
+    check_photos_left_for_two_brands(capped, chosen, unreadable, duplicates, displays)
 
     manifest, masks_not_found = build_manifest(capped, images_root)
     groups = split_groups(manifest)
@@ -311,7 +350,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         "brand_selection": selection.how,
         "brands": [displays[key] for key in selection.keys],
         "brand_keys": list(selection.keys),
-        "brand_mapping": raw_to_display(branded["brand_raw"], displays),
+        "brand_mapping": raw_to_display(branded["brand_raw"], displays, key_of=keys.key),
         "images": len(manifest),
         "counts": counts_by_split(manifest),
         "collections": {
@@ -325,6 +364,14 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
         "duplicates": duplicates,
         "unreadable": unreadable,
         "dropped_by_max_per_brand": len(unique) - len(capped),
+        # Every row of the CSV is in the manifest or counted here, by reason.
+        "rows_dropped": {
+            "without_brand": len(runway) - len(branded),
+            "other_brands": len(branded) - len(chosen),
+            "unreadable": len(unreadable),
+            "duplicates": len(duplicates),
+            "over_max_per_brand": len(unique) - len(capped),
+        },
         "images_without_collection": int((manifest["collection"] == "").sum()),
         "masks_not_found": masks_not_found,
         "notes": notes,

@@ -27,6 +27,7 @@ from core.contract import RunFolder, probability_columns, resolve_run
 from core.fileio import atomic_path
 from core.images import ImageError
 from core.logs import progress_bar
+from core.tables import write_csv
 from model.data import DataError, labels_for, read_manifest, resolve_manifest, split_rows
 from model.maps import STAT_COLUMNS, attention_stats, upsample
 from model.network import attention_model, load_saved_model
@@ -140,8 +141,8 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
                  by_true_upsampled=upsample(sums["by_true_native"], (size, size)),
                  by_pred_upsampled=upsample(sums["by_pred_native"], (size, size)),
                  class_names=np.array(class_names), image_size=size)
-        predictions_frame(rows, class_names, y_true, probabilities, stats).to_csv(predictions_tmp, index=False)
-        confusion_frame(y_true, y_pred, class_names).to_csv(confusion_tmp, index=False)
+        write_csv(predictions_frame(rows, class_names, y_true, probabilities, stats), predictions_tmp)
+        write_csv(confusion_frame(y_true, y_pred, class_names), confusion_tmp)
         metrics = {
             "split": split,
             "n_images": n,

@@ -35,6 +35,7 @@ from core.contract import RunConfig, RunFolder
 from core.fileio import atomic_path, write_dataframe_atomic
 from core.images import ImageError
 from core.logs import progress_bar, shows_progress
+from core.tables import read_csv
 from model.batches import FeatureBatches, ImageBatches
 from model.checkpoints import HISTORY_COLUMNS, EpochCheckpoint, ThesisLearningRateDrop, latest_state, restore_checkpoint
 from model.data import (
@@ -287,7 +288,7 @@ def train(options: TrainRequest, settings: Settings | None = None, *, extra_call
         if run.model.is_file() and (state["epoch"] >= ms.epochs or state.get("stopped_early")):
             why = "stopped early" if state.get("stopped_early") else "done"
             log.info("[train] run %r already trained (%d epochs, %s); nothing to do", run.name, state["epoch"], why)
-            return TrainResult(run, state["epoch"], 0, bool(state.get("stopped_early")), pd.read_csv(run.history))
+            return TrainResult(run, state["epoch"], 0, bool(state.get("stopped_early")), read_csv(run.history))
     run.write_config(config)
 
     y_train = labels_for(train_rows, class_names)

@@ -9,6 +9,7 @@ copied. A rerun skips what the CSV already holds.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.config import ScrapeSettings, UploadSettings
+from core.tables import NotText, read_csv_text, restore_cell
 from scraping.errors import UsageError
 from scraping.names import inside, slugify, url_last_segment
 from scraping.photos import Duplicate, Rejected, Saved, save_photo
@@ -125,7 +127,8 @@ def folder_items(root: Path) -> list[ImportItem]:
     """Photos laid out as `<root>/<brand>/<collection>/*.jpg` or `<root>/<brand>/*.jpg`.
 
     Deeper folders belong to their first-level collection; hidden files and files without an
-    image extension are ignored.
+    image extension are ignored. A symbolic link counts as the photo it points to; a dangling one is
+    kept, so that the import summary lists it as a failure instead of skipping it unseen.
     """
     root = Path(root)
     if not root.is_dir():
@@ -138,7 +141,8 @@ def folder_items(root: Path) -> list[ImportItem]:
     items = []
     for brand_dir in brand_dirs:
         for path in sorted(brand_dir.rglob("*")):
-            if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or not _visible(path, root):
+            is_photo_file = path.is_file() or path.is_symlink()  # is_file() is False for a dangling link
+            if not is_photo_file or path.suffix.lower() not in IMAGE_SUFFIXES or not _visible(path, root):
                 continue
             relative = path.relative_to(brand_dir)
             collection_dir = brand_dir / relative.parts[0] if len(relative.parts) > 1 else None
@@ -178,7 +182,13 @@ def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
         raise UsageError(f"{csv_path}: no such file")
     if not images_root.is_dir():
         raise UsageError(f"--images {images_root}: no such folder")
-    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
+    # The same decoding as `prepare` (UTF-8, else the Windows or Latin-1 code page), so a file one
+    # stage reads the other reads too.
+    try:
+        text = read_csv_text(csv_path)
+    except NotText as exc:
+        raise UsageError(f"{csv_path}: not a CSV ({exc})") from None
+    with io.StringIO(text, newline="") as fh:
         first = fh.readline()
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=sniff_delimiter(first))
@@ -188,7 +198,9 @@ def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
             raise UsageError(
                 f"{csv_path}: missing column(s) {', '.join(missing)}; it has {', '.join(columns) or 'no header'}"
             )
-        rows = [{(k or "").strip(): v.strip() for k, v in row.items() if isinstance(v, str)} for row in reader]
+        # restore_cell: a runway CSV this product wrote has its formula-like cells quoted (core.tables)
+        rows = [{(k or "").strip(): restore_cell(v.strip()) for k, v in row.items() if isinstance(v, str)}
+                for row in reader]
     return [_csv_item(row, images_root) for row in rows]
 
 

@@ -66,16 +66,32 @@ def desired_path(brand: str, collection_folder: str, raw_name: str, image_format
 
 
 def link_or_copy(source: Path) -> Callable[[Path], None]:
-    """Fill a temporary file with `source`: a hard link where the filesystem allows, else a copy."""
+    """Fill a temporary file with `source`'s content: a hard link where the filesystem allows, else a copy.
+
+    A symbolic link is followed first: linking the link itself would save a link pointing outside
+    `images/`, which `prepare` rightly refuses."""
+    target = source.resolve(strict=True)
 
     def write(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
         try:
-            os.link(source, tmp)
+            os.link(target, tmp)
         except OSError:
-            shutil.copyfile(source, tmp)
+            shutil.copyfile(target, tmp)
 
     return write
+
+
+def missing_source(source_path: Path) -> Rejected | None:
+    """Why a local photo cannot be read at all (a dangling link, a missing file), or None."""
+    if source_path.is_file():
+        return None
+    if source_path.is_symlink() and not source_path.exists():
+        return Rejected("dangling_link", f"{source_path}: a symbolic link to {os.readlink(source_path)}, "
+                                         "which does not exist")
+    if source_path.exists():
+        return Rejected("not_a_file", f"{source_path}: not a file")
+    return Rejected("missing_file", f"{source_path}: file not found")
 
 
 def save_photo(
@@ -93,8 +109,8 @@ def save_photo(
     """Check a photo (bytes, or a file when importing) and save it once; say what happened."""
     if (data is None) == (source_path is None):
         raise ValueError("pass exactly one of data and source_path")
-    if source_path is not None and not source_path.is_file():
-        return Rejected("missing_file", f"{source_path}: file not found")
+    if source_path is not None and (missing := missing_source(source_path)):
+        return missing
     if data is not None:
         sha, write = hashlib.sha256(data).hexdigest(), write_bytes(data)
     else:

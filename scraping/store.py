@@ -4,7 +4,9 @@ The CSV grows by appending one complete line per saved image (flushed and fsynce
 run keeps every row it finished; a line cut short by the kill is dropped when the store reopens,
 and that image is fetched again. Fields never contain line breaks, so one row is one line.
 Images go through a temporary file and a rename; `sha256` deduplicates content across URLs
-and runs; file names are sanitised and made unique, and never leave `images/`.
+and runs; file names are sanitised and made unique, and never leave `images/`. A cell a spreadsheet
+would run as a formula (`=...`) is written with a quote in front and read back without it
+(`core.tables`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.config import RUNWAY_CSV_COLUMNS, RUNWAY_CSV_EXTRA_COLUMNS
 from core.contract import RUNWAY_CSV_FILE
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic
 from core.images import ImageInfo
+from core.tables import neutralise_cell, restore_cell
 from scraping.errors import UsageError
 from scraping.names import inside, numbered
 from scraping.showinfo import ShowInfo
@@ -118,7 +121,7 @@ class AppendOnlyCsv:
         for number, fields in enumerate(reader, start=2):
             if len(fields) != len(self.columns):
                 raise StoreError(f"{self.path}, line {number}: {len(fields)} fields instead of {len(self.columns)}")
-            rows.append(dict(zip(self.columns, fields, strict=True)))
+            rows.append(dict(zip(self.columns, map(restore_cell, fields), strict=True)))
         return rows
 
     def append(self, row: dict) -> None:
@@ -130,8 +133,10 @@ class AppendOnlyCsv:
 
     @staticmethod
     def _line(fields) -> str:
+        """One CSV line; a brand or file name a spreadsheet would run as a formula is neutralised, as in
+        every CSV the product writes (`core.tables.write_csv`)."""
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(fields)
+        csv.writer(buffer, lineterminator="\n").writerow(map(neutralise_cell, fields))
         return buffer.getvalue()
 
 

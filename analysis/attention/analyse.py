@@ -36,6 +36,7 @@ from core.config import Settings, get_settings
 from core.contract import DataError, RunConfig, RunFolder, read_manifest_table, resolve_run
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
 from core.logs import progress_bar
+from core.tables import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settin
     done = None
     if cache_path.is_file():
         try:
-            cached = pd.read_csv(cache_path, keep_default_na=False, na_values=[""])
+            cached = read_csv(cache_path, keep_default_na=False, na_values=[""])
             if "stamp" in cached.columns and (cached["stamp"] == stamp).all():
                 done = cached.drop(columns="stamp")
                 done[["donor_path", "problem"]] = done[["donor_path", "problem"]].fillna("")
@@ -216,7 +217,7 @@ def _previous_per_image(run: RunFolder, predictions: pd.DataFrame) -> pd.DataFra
     if not path.is_file():
         return None
     try:
-        previous = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        previous = read_csv(path, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     aligned = len(previous) == len(predictions) and (previous["path"].astype(str) == predictions["path"].astype(str)).all()

@@ -26,6 +26,7 @@ from analysis.brand.runfolder import l2_normalise, load_run, resolve_run_dir
 from core.config import Settings
 from core.contract import EVALUATE_COMMAND, AnalyticsError, RunFolder
 from core.fileio import atomic_path, sha256_file, write_dataframe_atomic, write_json_atomic
+from core.tables import read_csv
 
 # The cache's own files inside the run's look index folder (RunFolder.look_index_dir).
 VECTORS_FILE, LOOKS_FILE, META_FILE = "vectors.npy", "looks.csv", "index.json"
@@ -70,7 +71,7 @@ def _read_cached(index_dir: Path, fingerprint: dict) -> LookIndex | None:
         if any(meta.get(key) != value for key, value in fingerprint.items()):
             return None
         vectors = np.load(index_dir / VECTORS_FILE, allow_pickle=False)
-        looks = pd.read_csv(index_dir / LOOKS_FILE)
+        looks = read_csv(index_dir / LOOKS_FILE)
     except (OSError, ValueError, json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     if vectors.ndim != 2 or len(vectors) != len(looks) or len(looks) != meta.get("count"):

@@ -51,7 +51,7 @@ for col, (variant, run) in zip(columns, chosen.items(), strict=True):
         reports[sel.label(variant)] = report
         st.dataframe(report.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}", "support": "{:.0f}"}))
         st.download_button(
-            "Download report (CSV)", report.reset_index().to_csv(index=False).encode(), f"{run.name}-report.csv",
+            "Download report (CSV)", ui.csv_bytes(report.reset_index()), f"{run.name}-report.csv",
             "text/csv", key=f"report_csv_{variant}", on_click="ignore",
         )
 

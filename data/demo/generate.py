@@ -36,6 +36,7 @@ from core.contract import DEMO_GROUND_TRUTH_FILE, DEMO_LOOKS_FILE, RUNWAY_CSV_FI
 from core.fileio import sha256_file, write_bytes_atomic, write_text_atomic
 from core.images import probe_image
 from core.logs import progress_bar
+from core.tables import read_csv, write_csv
 from data import DataError
 from data.demo.draw import CUES, Look, draw_figure, sample_look, sample_theme
 from data.demo.houses import HOUSES, ZONES, House
@@ -418,8 +419,8 @@ def _check_folder(out: Path, params: DemoParams, overwrite: bool) -> dict | None
 
 def _csv_up_to_date(path: Path, specs: list[LookSpec]) -> bool:
     try:
-        frame = pd.read_csv(path, usecols=["image_path"], dtype=str)
-        header = pd.read_csv(path, nrows=0).columns
+        frame = read_csv(path, usecols=["image_path"], dtype=str)
+        header = read_csv(path, nrows=0).columns
     except (OSError, ValueError):
         return False
     return tuple(header) == CSV_COLUMNS and frame["image_path"].tolist() == [s.image_path for s in specs]
@@ -465,8 +466,8 @@ def generate(params: DemoParams, out: Path, workers: int = 1, overwrite: bool = 
     csv_written = False
     if todo or not _csv_up_to_date(csv_path, specs):
         rows = [csv_row(spec, out) for spec in progress_bar(specs, logger=log, desc="runway CSV", unit="img")]
-        csv_written = _write_if_changed(csv_path, pd.DataFrame(rows, columns=list(CSV_COLUMNS)).to_csv(index=False))
-    looks = pd.DataFrame([looks_row(spec, params) for spec in specs], columns=list(LOOKS_COLUMNS)).to_csv(index=False)
+        csv_written = _write_if_changed(csv_path, write_csv(pd.DataFrame(rows, columns=list(CSV_COLUMNS))))
+    looks = write_csv(pd.DataFrame([looks_row(spec, params) for spec in specs], columns=list(LOOKS_COLUMNS)))
     _write_if_changed(out / DEMO_LOOKS_FILE, looks)
     return Report(out=out, images=len(specs), generated=len(todo), present=len(specs) - len(todo), seconds=seconds,
                   csv_written=csv_written)

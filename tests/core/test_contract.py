@@ -19,6 +19,7 @@ from core.contract import (
     read_manifest_table,
     write_manifest,
 )
+from core.fileio import write_dataframe_atomic
 
 
 @pytest.fixture
@@ -71,6 +72,15 @@ def test_predictions_and_confusion_are_validated(run):
     run.confusion.write_text("")
     with pytest.raises(RunError, match="confusion.csv"):
         run.read_confusion()
+
+
+def test_confusion_labels_a_spreadsheet_would_run_are_read_back_as_written(run):
+    brands = ["=cmd|' /C calc'!A0", "Chanel"]
+    matrix = pd.DataFrame([[3, 1], [0, 4]], index=pd.Index(brands, name="brand"), columns=brands).reset_index()
+    write_dataframe_atomic(run.confusion, matrix)
+    assert "'=cmd" in run.confusion.read_text()
+    confusion = run.read_confusion()
+    assert confusion.index.tolist() == brands and confusion.columns.tolist() == brands
 
 
 def test_attention_arrays_are_validated(run):

@@ -236,6 +236,12 @@ def test_upload_limits_and_messages():
     assert photo.reason(ImageError("the upload: not an image")) == "not an image"
 
 
+def test_csv_downloads_never_hand_a_spreadsheet_a_formula():
+    table = pd.DataFrame({"brand": ["@SUM(1+1)*cmd|' /C calc'!A0", "Chanel"], "f1": [-0.25, 0.5]})
+    lines = ui.csv_bytes(table).decode("utf-8").splitlines()
+    assert lines == ["brand,f1", "'@SUM(1+1)*cmd|' /C calc'!A0,-0.25", "Chanel,0.5"]
+
+
 def test_confusion_cells_are_clickable_markers_and_the_default_is_the_largest_confusion():
     matrix = pd.DataFrame([[5, 1, 0], [4, 2, 0], [0, 3, 6]], index=list("abc"), columns=list("abc"))
     fig = figures.confusion_figure(matrix, "m", normalised=True)

@@ -1,10 +1,12 @@
 """Brand normalisation and the thesis's brand selection."""
 
+import re
+
 import pytest
 
 from core.config import THESIS_BRANDS
 from data import DataError
-from data.brands import brand_key, display_names, raw_to_display, select_brands, top_keys
+from data.brands import BrandKeys, brand_key, display_names, raw_to_display, select_brands, top_keys
 
 
 def test_spellings_of_one_house_share_a_key():
@@ -13,6 +15,39 @@ def test_spellings_of_one_house_share_a_key():
     assert brand_key("Hermès") == "hermes"
     assert brand_key("Dolce & Gabbana") == "dolce-gabbana"
     assert brand_key("  ") == ""
+
+
+def test_latin_keys_are_what_they_were():
+    assert [brand_key(name) for name in ("Rick Owens", "Comme des Garçons", "A.P.C.", "Tommy Hilfiger®")] == [
+        "rick-owens", "comme-des-garcons", "a-p-c", "tommy-hilfiger"]
+
+
+def test_names_in_other_scripts_keep_their_letters():
+    assert brand_key("ドリス") == brand_key("ﾄﾞﾘｽ") == "ドリス"  # half-width katakana: the same name
+    assert brand_key("Дом Моды") == brand_key("дом  моды") == "дом-моды"
+    assert brand_key("Йохан") == "йохан"  # not "иохан": a Cyrillic letter keeps its mark
+    assert brand_key("北京 Studio") == "北京-studio"
+
+
+def test_a_name_of_symbols_only_gets_a_stable_hash_key():
+    key = brand_key("🖤🖤")
+    assert re.fullmatch(r"brand-[0-9a-f]{8}", key) and brand_key(" 🖤🖤 ") == key
+    assert brand_key("🌹") != key
+    assert brand_key("---") == ""  # punctuation only: the row names no brand
+
+
+def test_names_differing_only_by_symbols_are_two_houses_only_when_both_appear():
+    keys = BrandKeys.of(["Maison", "Maison 🖤", "Maison 🌹", "Rick Owens", "rick-owens"])
+    assert keys.key("Maison") == keys.key("maison") == "maison"
+    assert len({keys.key("Maison"), keys.key("Maison 🖤"), keys.key("Maison 🌹")}) == 3
+    assert keys.key("Maison 🖤").startswith("maison-")
+    assert keys.key("Rick Owens") == keys.key("rick-owens") == "rick-owens"  # spellings of one house still merge
+    assert BrandKeys.of(["Maison 🖤"]).key("Maison 🖤") == "maison"
+
+
+def test_display_forms_of_names_in_other_scripts_are_the_names_themselves():
+    displays = display_names(["ドリス", "ﾄﾞﾘｽ", "ドリス", "Дом Моды", "дом моды", "🖤🖤", "hermès"])
+    assert displays == {"ドリス": "ドリス", "дом-моды": "Дом Моды", brand_key("🖤🖤"): "🖤🖤", "hermes": "Hermès"}
 
 
 def test_display_form_prefers_thesis_then_capitalised_then_title_case():

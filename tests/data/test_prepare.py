@@ -71,13 +71,51 @@ def test_brand_spellings_are_merged_and_the_mapping_recorded(workspace, runway_f
     }
 
 
+NON_LATIN = {"ドリス": (2, 3), "Дом Моды": (2, 3), "🖤🖤": (2, 3), "Rick Owens": (2, 3)}
+
+
+def test_brands_named_in_any_script_survive_prepare_with_their_names(workspace, runway_factory):
+    csv_path, _ = runway_factory(NON_LATIN)
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
+    assert sorted(summary["brands"]) == sorted(NON_LATIN)
+    assert summary["rows_without_brand"] == 0 and summary["counts"]["total"] == dict.fromkeys(NON_LATIN, 6)
+    assert "rick-owens" in summary["brand_keys"] and "ドリス" in summary["brand_keys"]
+
+
+def test_a_brand_in_another_script_is_found_by_its_name(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory(NON_LATIN)
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress", "--brands", "ドリス", "дом моды"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 brands: Дом Моды, ドリス" in out or "2 brands: ドリス, Дом Моды" in out
+    manifest = pd.read_csv(workspace / "datasets" / "src" / "manifest.csv", dtype=str, keep_default_na=False)
+    assert set(manifest["brand"]) == {"ドリス", "Дом Моды"} and len(manifest) == 12
+
+
+def test_every_row_is_kept_or_counted_by_reason(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 3), "Versace": (2, 3), "Prada": (1, 2)})
+    rows = _csv_rows(csv_path)
+    rows[0]["brand"] = " -- "  # names no brand
+    (images / rows[1]["image_path"]).write_bytes(b"")  # unreadable
+    rows.append({**rows[2]})  # the same photo twice: a duplicate
+    _rewrite(csv_path, rows)
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress", "--brands", "Chanel,Versace"]
+    assert main(argv) == 0
+    summary = json.loads((workspace / "datasets" / "src" / "summary.json").read_text())
+    assert summary["rows_dropped"] == {"without_brand": 1, "other_brands": 2, "unreadable": 1, "duplicates": 1,
+                                       "over_max_per_brand": 0}
+    assert summary["images"] + sum(summary["rows_dropped"].values()) == summary["rows_in_csv"] == 15
+    assert ("15 rows in the CSV: 10 kept; dropped: 1 without a brand, 2 of other brands, 1 unreadable, "
+            "1 duplicates") in capsys.readouterr().out
+
+
 def test_thesis_brands_by_default_explicit_brands_and_top(workspace, runway_factory):
     brands = {name: (2, 5) for name in THESIS_BRANDS} | {"Valentino": (4, 10)}
     csv_path, _ = runway_factory(brands)
     summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
     assert summary["brand_selection"] == "thesis" and summary["brands"] == list(THESIS_BRANDS)
-    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=1)).summary
-    assert top["brands"] == ["Valentino"] and top["brand_selection"] == "top_n"
+    top = prepare_dataset(PrepareOptions(csv=csv_path, name="top", top_n=2)).summary
+    assert top["brands"] == ["Valentino", "Chanel"] and top["brand_selection"] == "top_n"  # ties alphabetically
     picked = prepare_dataset(PrepareOptions(csv=csv_path, name="two", brands=["chanel", "VERSACE"]))
     assert set(picked.manifest["brand"]) == {"Chanel", "Versace"}
 
@@ -191,6 +229,62 @@ def test_cli_prepare_and_its_errors(workspace, runway_factory, capsys):
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     with pytest.raises(DataError):
         prepare_dataset(PrepareOptions(csv=csv_path), data_settings(max_per_brand=-1))
+
+
+def _refused(argv: list[str], capsys) -> str:
+    """The one `error:` line of a prepare that must fail."""
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_a_dataset_of_one_brand_is_refused_at_prepare(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 4)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "alone", "--no-progress"]
+    assert "one brand only (Chanel)" in _refused(argv, capsys)
+    assert not (workspace / "datasets" / "alone").exists()
+
+
+@pytest.mark.parametrize("choice", [["--brands", "Chanel"], ["--top", "1"]], ids=["brands", "top"])
+def test_choosing_one_brand_is_refused_with_what_to_do(workspace, runway_factory, capsys, choice):
+    csv_path, images = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "one", "--no-progress", *choice]
+    err = _refused(argv, capsys)
+    assert "one brand only (Chanel)" in err and "--brands" in err and "--top 2" in err
+    assert not (workspace / "datasets" / "one").exists()
+
+
+def test_a_brand_whose_photos_are_all_unreadable_leaves_one_brand_and_is_refused(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 4), "Versace": (2, 4)})
+    for photo in (images / "versace").rglob("*.jpg"):
+        photo.write_bytes(b"")
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--name", "broken", "--no-progress"]
+    err = _refused(argv, capsys)
+    assert "only Chanel has readable photos left" in err and "8 unreadable" in err and "empty (0 bytes)" in err
+    assert not (workspace / "datasets" / "broken").exists()
+
+
+def test_a_runway_csv_without_rows_or_brands_is_refused_with_the_reason(workspace, runway_factory, capsys):
+    csv_path, images = runway_factory({"Chanel": (2, 2), "Versace": (2, 2)})
+    argv = ["prepare", "--csv", str(csv_path), "--images", str(images), "--no-progress"]
+    rows = _csv_rows(csv_path)
+    _rewrite(csv_path, [{**row, "brand": " "} for row in rows])
+    assert "none of its 8 rows names a brand" in _refused(argv, capsys)
+    csv_path.write_text(csv_path.read_text().splitlines()[0] + "\n")  # the header only
+    err = _refused(argv, capsys)
+    assert "the runway CSV has no rows" in err and "for  under" not in err
+    csv_path.write_text("")
+    err = _refused(argv, capsys)
+    assert "not a readable runway CSV" in err and "CSV runway CSV" not in err
+    assert not (workspace / "datasets").exists()
+
+
+def test_a_runway_csv_saved_as_latin_1_is_read(workspace, runway_factory):
+    csv_path, _ = runway_factory({"Hermès": (2, 3), "Versace": (2, 3)})
+    csv_path.write_bytes(csv_path.read_text(encoding="utf-8").encode("latin-1"))
+    summary = prepare_dataset(PrepareOptions(csv=csv_path)).summary
+    assert summary["brands"] == ["Hermès", "Versace"] and summary["images"] == 12
 
 
 def test_images_root_defaults_to_the_layout_the_paths_fit(workspace, runway_factory):

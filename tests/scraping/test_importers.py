@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from PIL import Image
 
+from core.contract import read_manifest_table
+from data.__main__ import main as data_main
+from data.prepare import check_photo
 from scraping.__main__ import main
 
 CHANEL_SHOW = "chanel-couture-spring-summer-2023-paris-fashion-week"
@@ -58,6 +62,31 @@ def test_import_folder_reads_both_layouts(tmp_path, workspace, kit, capsys):
     assert main(["import-folder", "--no-progress", str(root)]) == 0
     assert len(kit.read_rows(out / "runway.csv")[1]) == 3
     assert summary_of(out)["skipped"] == {"image:already_saved": 3}
+
+
+def test_import_folder_saves_what_a_symbolic_link_points_to(tmp_path, workspace, kit):
+    absolute = jpeg_file(tmp_path / "elsewhere" / "absolute.jpg", kit)
+    relative = jpeg_file(tmp_path / "elsewhere" / "relative.jpg", kit)
+    chanel = tmp_path / "photos" / "Chanel"
+    chanel.mkdir(parents=True)
+    (chanel / "absolute.jpg").symlink_to(absolute)
+    (chanel / "relative.jpg").symlink_to(os.path.relpath(relative, chanel))  # would dangle if copied as a link
+    (chanel / "dangling.jpg").symlink_to(tmp_path / "elsewhere" / "deleted.jpg")
+
+    assert main(["import-folder", "--no-progress", str(tmp_path / "photos")]) == 0
+
+    out = workspace / "scrapes" / "import"
+    images = (out / "images").resolve()
+    _, rows = kit.read_rows(out / "runway.csv")
+    saved = {row["image_name"]: images / row["image_path"] for row in rows}
+    assert sorted(saved) == ["absolute.jpg", "relative.jpg"]
+    for source in (absolute, relative):
+        photo = saved[source.name]
+        assert not photo.is_symlink() and photo.read_bytes() == source.read_bytes()
+        check_photo(images, str(photo.relative_to(images)))  # `prepare` accepts it
+    assert summary_of(out)["failed"] == {"image:dangling_link": 1}
+    [failure] = kit.read_rows(out / "failures.csv")[1]
+    assert "dangling.jpg: a symbolic link to" in failure["detail"] and "does not exist" in failure["detail"]
 
 
 def test_import_folder_without_brand_folders_is_a_user_error(tmp_path, workspace, kit, capsys):
@@ -162,11 +191,50 @@ def test_import_csv_reads_the_thesis_dataset(tmp_path, workspace, kit, delimiter
     assert not list((out / "images").rglob("outside*"))
 
 
+def test_import_csv_reads_a_latin_1_csv_as_prepare_does(tmp_path, workspace, kit):
+    images = tmp_path / "images"
+    jpeg_file(images / "hermes" / "look.jpg", kit)
+    (tmp_path / "latin.csv").write_bytes("image_path,brand\nhermes/look.jpg,Hermès\n".encode("latin-1"))
+    assert main(["import-csv", "--no-progress", str(tmp_path / "latin.csv"), "--images", str(images)]) == 0
+    [row] = kit.read_rows(workspace / "scrapes" / "import" / "runway.csv")[1]
+    assert row["brand"] == "Hermès"
+
+
+def test_import_csv_refuses_a_binary_file_in_one_line(tmp_path, workspace, capsys):
+    (tmp_path / "photo.csv").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    assert main(["import-csv", str(tmp_path / "photo.csv"), "--images", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not a CSV (binary data, not text)" in err and err.count("\n") == 1
+
+
 def test_import_csv_names_the_missing_columns(tmp_path, workspace, capsys):
     (tmp_path / "x.csv").write_text("path,label\na.jpg,chanel\n")
     assert main(["import-csv", str(tmp_path / "x.csv"), "--images", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "image_path, brand" in err
+
+
+def test_a_brand_a_spreadsheet_would_run_is_neutralised_in_every_csv_and_read_back(tmp_path, workspace, kit):
+    formula = '=HYPERLINK("http://x")'
+    images = tmp_path / "theirs" / "images"
+    rows = [["image_path", "brand", "collection_url"]]
+    for brand, folder in ((formula, "f"), ("Chanel", "c")):
+        for n in range(4):
+            jpeg_file(images / folder / f"{n}.jpg", kit)
+            rows.append([f"{folder}/{n}.jpg", brand, f"https://x.org/fall-2016/{folder}-{n % 2}"])
+    with open(tmp_path / "theirs.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    assert main(["import-csv", "--no-progress", str(tmp_path / "theirs.csv"), "--images", str(images)]) == 0
+
+    runway_csv = workspace / "scrapes" / "import" / "runway.csv"
+    assert "'=HYPERLINK" in runway_csv.read_text()  # a spreadsheet shows it as text
+    assert data_main(["prepare", "--csv", str(runway_csv), "--name", "formula", "--no-progress"]) == 0
+    manifest_file = workspace / "datasets" / "formula" / "manifest.csv"
+    assert "'=HYPERLINK" in manifest_file.read_text()
+    assert set(read_manifest_table(manifest_file)["brand"]) == {formula, "Chanel"}  # the original value
+    # A rerun of the import reads its own CSV back: nothing is added twice.
+    assert main(["import-csv", "--no-progress", str(tmp_path / "theirs.csv"), "--images", str(images)]) == 0
+    assert len(kit.read_rows(runway_csv)[1]) == 8
 
 
 @pytest.fixture
