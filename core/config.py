@@ -287,7 +287,7 @@ class IdentitySettings:
         "auto", "method behind the profile: auto = the most faithful on a demo run, else the one a demo run chose "
                 "(--reference-run), else occlusion:inpaint; or e.g. occlusion:mean, gradcam")
     reference_run: str = setting("", "demo run whose identity.json names the method for real data; "
-                                     "empty: the most recent demo run that has one")
+                                     "empty: the most recent demo run that has one, of the same variant if any")
     zone_source: str = setting("exact", "exact: the generator's zone masks where a photo has them; bands: always cut "
                                         "the figure mask into AttentionSettings.zone_proportions, as on real photos",
                                choices=("exact", "bands"))

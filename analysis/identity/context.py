@@ -23,13 +23,14 @@ import pandas as pd
 from analysis.attention import AttentionError
 from analysis.attention.analyse import mask_table, model_stamp, stratified_sample
 from analysis.identity import IdentityError
-from analysis.identity.zones import full_stack, resize_stack
+from analysis.identity.zones import zone_grid
 from core.config import Settings
 from core.contract import RunConfig, RunFolder, resolve_run
 from model.preprocess import load_model_input
 
 log = logging.getLogger(__name__)
 LOG_FLOOR = 1e-30  # a probability the float32 softmax rounded to 0 still has a finite log
+MAX_KEPT_GRID_CELLS = 64 * 64  # zone grids up to this size are kept in memory between methods
 
 
 class Scorer(Protocol):
@@ -126,18 +127,23 @@ class IdentityContext:
         return load_model_input(path, self.scorer.image_size, self.scorer.resize_filter)
 
     def zones_at(self, row: pd.Series, shape: tuple[int, int]) -> np.ndarray | None:
-        """(5, h, w) zone fractions of a photo on a grid (None without a usable mask); kept for the next method."""
+        """(5, h, w) zone fractions of a photo on a grid, None without a usable mask.
+
+        Small grids (the attention map's, Grad-CAM's) are kept for the next method; an input-size
+        stack is recomputed instead, so memory does not grow with the test set.
+        """
         key = (str(row["path"]), tuple(shape))
-        if key not in self._zones:
-            use_labels = self.settings.identity.zone_source == "exact"
-            try:
-                stack = full_stack(row["figure_mask"], row["zones_mask"], self.settings.attention, use_labels)
-            except AttentionError as exc:
-                log.debug("[identity] %s: %s", row["path"], exc)
-                self._zones[key] = None
-            else:
-                self._zones[key] = resize_stack(stack, shape)
-        return self._zones[key]
+        if key in self._zones:
+            return self._zones[key]
+        try:
+            zones = zone_grid(row["figure_mask"], row["zones_mask"], shape, self.settings.attention,
+                              use_labels=self.settings.identity.zone_source == "exact")
+        except AttentionError as exc:
+            log.debug("[identity] %s: %s", row["path"], exc)
+            zones = None
+        if shape[0] * shape[1] <= MAX_KEPT_GRID_CELLS:
+            self._zones[key] = zones
+        return zones
 
     def has_zones(self, row: pd.Series) -> bool:
         return bool(str(row.get("figure_mask", "")).strip() or str(row.get("zones_mask", "")).strip())

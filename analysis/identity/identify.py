@@ -7,7 +7,7 @@ On a demo run: the counterfactual truth (`truth`), every attribution method (`me
 method's faithfulness to the truth (`faithfulness`), and the profile (`profile`) with the most
 faithful method. On real data there is no truth: the profile uses the method a demo run chose
 (`IdentitySettings.headline_method`, `--reference-run`, else the most recent demo run's
-identity.json, else occlusion with the inpaint fill). A method that cannot run on the run (no
+identity.json, preferring a run of the same variant, else occlusion with the inpaint fill). A method that cannot run on the run (no
 model, no attention maps, no masks to cut zones from) is listed under `skipped` with the reason,
 and the rest still run. Model passes are cached in `identity/` and resume after a kill.
 
@@ -81,21 +81,23 @@ def check_settings(settings: Settings) -> None:
 # --------------------------------------------------------------------------- which method heads the profile
 
 
-def reference_identity(settings: Settings, exclude: RunFolder) -> tuple[str, dict] | None:
+def reference_identity(settings: Settings, exclude: RunFolder, variant: str) -> tuple[str, dict] | None:
     """(run name, identity.json) of the demo run whose choice real data adopts: `--reference-run`, else the most
-    recently written identity.json that has faithfulness scores; None when there is none."""
+    recently written identity.json with faithfulness scores, preferring a run of the same variant (raw, nobg:
+    the most faithful method differs with what the model sees); None when there is none."""
     wanted = settings.identity.reference_run
     candidates = [resolve_run(wanted, settings)] if wanted else [r for r in list_runs(settings) if r.root != exclude.root]
     found = []
     for run in candidates:
         try:
             value = run.read_identity()
+            same_variant = run.read_config().variant == variant
         except ContractError as exc:
             if wanted:
                 raise IdentityError(f"--reference-run {wanted}: {exc}") from None
             continue
-        if value.get("faithfulness") and value.get("headline_basis", {}).get("chosen_by") == "faithfulness":
-            found.append((run.identity.stat().st_mtime_ns, run.name, value))
+        if value.get("faithfulness") and (value.get("headline_basis") or {}).get("chosen_by") == "faithfulness":
+            found.append(((same_variant, run.identity.stat().st_mtime_ns), run.name, value))
     if wanted and not found:
         raise IdentityError(f"--reference-run {wanted} has no identity.json with faithfulness scores; "
                             f"run `python -m analysis identity --run {wanted}` on that demo run first")
@@ -105,12 +107,12 @@ def reference_identity(settings: Settings, exclude: RunFolder) -> tuple[str, dic
     return name, value
 
 
-def headline_without_truth(settings: Settings, run: RunFolder) -> tuple[str, dict]:
+def headline_without_truth(settings: Settings, run: RunFolder, variant: str) -> tuple[str, dict]:
     """(method, basis) for a run without counterfactual truth."""
     chosen = settings.identity.headline_method
     if chosen != "auto":
         return method_named(chosen).name, {"chosen_by": "settings", "reference_run": None, "scores": None}
-    reference = reference_identity(settings, run)
+    reference = reference_identity(settings, run, variant)
     if reference is None:
         return DEFAULT_HEADLINE, {"chosen_by": "default", "reference_run": None, "scores": None}
     name, value = reference
@@ -170,7 +172,7 @@ def identify(options: IdentityOptions, settings: Settings | None = None, *, scor
             methods.append(method_named(identity.headline_method))
         rows = _rows_with_rival(context, twin_of)  # the truth's rival is the twin
     else:
-        headline, basis = headline_without_truth(settings, run)
+        headline, basis = headline_without_truth(settings, run, context.config.variant)
         methods = [method_named(headline)]
         rows = _rows_with_rival(context, lambda brand: rivals[brand]["rival"])
     shares = {}

@@ -3,9 +3,9 @@
 The four figure zones come from `analysis.attention.zones`: the generator's exact labels where a
 demo photo has them, otherwise the figure mask's vertical extent cut into bands of
 `AttentionSettings.zone_proportions` (what a real photo with a rembg mask gets). The background is
-what the figure is not, so the five zones partition every pixel. A stack is brought to a model's
-grid or input size by exact area averaging (`analysis.attention.masks.to_grid`), the way the photo
-itself is squashed to a square.
+what the figure is not, so the five zones partition every pixel. Masks are brought to a model's
+grid or input size by exact area averaging (`analysis.attention.masks.area_weights`), the way the
+photo itself is squashed to a square.
 """
 
 from __future__ import annotations
@@ -13,34 +13,33 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.attention import AttentionError
-from analysis.attention.masks import figure_extent, load_figure_mask, load_zone_labels, to_grid
-from analysis.attention.zones import stack_from_figure, stack_from_labels
+from analysis.attention.masks import load_figure_mask, load_zone_labels
+from analysis.attention.zones import grid_from_figure, grid_from_labels
 from analysis.identity import ZONES
 from core.config import AttentionSettings
 
 
-def full_stack(figure_path: str, zones_path: str, attention: AttentionSettings, use_labels: bool = True) -> np.ndarray:
-    """(5, H, W) float32 zone fractions of one photo at its mask's size; raises `AttentionError` without a usable mask.
+def zone_grid(figure_path: str, zones_path: str, shape: tuple[int, int], attention: AttentionSettings,
+              use_labels: bool = True) -> np.ndarray:
+    """(5, h, w) float32: the fraction of each cell of a (h, w) grid that is each of `ZONES`, for one photo.
 
-    `use_labels=False` ignores the exact labels and derives bands from the figure mask, as for real photos.
+    Exact labels where the photo has them (and `use_labels`), else bands of the figure mask. Both are
+    area-averaged straight to the grid, never built at the mask's size (real photos' masks are
+    megapixels). Raises `AttentionError` without a usable mask.
     """
+    shape = tuple(int(v) for v in shape)
     if use_labels and str(zones_path or "").strip():
-        labels = load_zone_labels(zones_path)
-        figure_zones = stack_from_labels(labels)
-        background = (labels == 0).astype(np.float32)[None]
-        return np.concatenate([figure_zones, background]).astype(np.float32)
-    if not str(figure_path or "").strip():
-        raise AttentionError("no figure mask")
-    mask = load_figure_mask(figure_path)
-    if figure_extent(mask, attention.inside_threshold) is None:
-        raise AttentionError("the figure mask is empty (no figure found)")
-    figure_zones = stack_from_figure(mask, attention.zone_proportions, attention.inside_threshold)
-    return np.concatenate([figure_zones, np.clip(1.0 - mask, 0.0, 1.0)[None]]).astype(np.float32)
-
-
-def resize_stack(stack: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A (5, H, W) stack area-averaged to (5, h, w): the fraction of each cell that is each zone."""
-    return to_grid(stack, tuple(shape))
+        figure_zones = grid_from_labels(load_zone_labels(zones_path), shape)
+    else:
+        if not str(figure_path or "").strip():
+            raise AttentionError("no figure mask")
+        mask = load_figure_mask(figure_path)
+        figure_zones = grid_from_figure(mask, shape, attention.zone_proportions, attention.inside_threshold)
+        if figure_zones is None:
+            raise AttentionError("the figure mask is empty (no figure found)")
+    # the cells' zone fractions add up to 1: the background is what the figure zones leave
+    background = np.clip(1.0 - figure_zones.sum(axis=0), 0.0, 1.0)
+    return np.concatenate([figure_zones, background[None]]).astype(np.float32)
 
 
 def heat_shares(heat: np.ndarray, zones: np.ndarray) -> np.ndarray:

@@ -128,6 +128,13 @@ def test_real_data_takes_its_method_from_the_demo_run(demo_copy, capsys):
     config = demo_copy / "runs" / "real-raw" / "config.json"
     config.write_text(json.dumps({**json.loads(config.read_text()), "run": "real-raw",
                                   "manifest": str(demo_copy / "datasets" / "real" / "manifest.csv")}))
+    # a later demo run of the other variant chose another method: a raw run keeps the raw demo run's choice
+    other = demo_copy / "runs" / "other-nobg"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"run": "other-nobg", "variant": "nobg", "class_names": ["A", "B"]}))
+    (other / "identity.json").write_text(json.dumps({
+        "profile": {}, "rival": {}, "skipped": {}, "headline_method": "gradcam",
+        "headline_basis": {"chosen_by": "faithfulness"}, "faithfulness": {"gradcam": {"top_zone_matches": 2}}}))
     code, out, err = run_cli(capsys, "--run", "real-raw", *FAST)
     assert code == 0, err
     result = json.loads((demo_copy / "runs" / "real-raw" / "identity.json").read_text())
