@@ -40,8 +40,9 @@ def house_lines(result: dict) -> list[str]:
     """Per house: the truth's top zone (demo), each method's top zone, and whether they match."""
     methods = list(result.get("methods", {}))
     faithfulness = result.get("faithfulness", {})
+    has_truth = "truth" in result
     truth_houses = result.get("truth", {}).get("houses", {})
-    header = f"{'house':<20} {'truth':<11}" + "".join(f" {name:<18}" for name in methods)
+    header = f"{'house':<20}" + (f" {'truth':<11}" if has_truth else "") + "".join(f" {name:<18}" for name in methods)
     lines = [header]
     for brand in result["profile"]:
         truth_top = truth_houses.get(brand, {}).get("reliance", {}).get("top_zone")
@@ -53,7 +54,7 @@ def house_lines(result: dict) -> list[str]:
             top = max(finite, key=finite.get) if finite else None
             mark = "" if per_house is None else (" ✓" if per_house["match"] else " ✗")
             cells.append(f" {(top or '-') + mark:<18}")
-        lines.append(f"{brand:<20} {truth_top or '-':<11}" + "".join(cells))
+        lines.append(f"{brand:<20}" + (f" {truth_top or '-':<11}" if has_truth else "") + "".join(cells))
     return lines
 
 

@@ -130,7 +130,7 @@ class IdentityContext:
         """(5, h, w) zone fractions of a photo on a grid, None without a usable mask.
 
         Small grids (the attention map's, Grad-CAM's) are kept for the next method; an input-size
-        stack is recomputed instead, so memory does not grow with the test set.
+        stack is recomputed instead, so memory stays small on large test sets.
         """
         key = (str(row["path"]), tuple(shape))
         if key in self._zones:
@@ -191,5 +191,9 @@ def load_context(run: str | RunFolder, settings: Settings, max_images: int | Non
     rows["target"] = rows["brand"] if identity.target == "brand" else rows["predicted"]
     rows = rows[~rows["path"].duplicated()]  # a photo is scored once (paths key the caches and the tables)
     positions = sample_rows(rows["brand"], identity.max_per_house, max_images, identity.seed)
+    unsampled = sorted(set(config.class_names) - set(rows["brand"].iloc[positions]))
+    if unsampled:
+        raise IdentityError(f"--max-images {max_images} leaves {', '.join(unsampled)} without a photo; "
+                            f"ask for at least {len(config.class_names)} (one per brand)")
     return IdentityContext(run=run, config=config, settings=settings, predictions=predictions,
                            rows=rows.iloc[positions].copy(), scorer_factory=scorer_factory)

@@ -165,3 +165,5 @@ def test_bad_options_are_refused(demo_copy, capsys):
     assert code == 1 and "unknown method" in err
     code, _, err = run_cli(capsys, "--run", "tiny-raw", "--max-images", "0")
     assert code == 1 and "at least 1" in err
+    code, _, err = run_cli(capsys, "--run", "tiny-raw", "--max-images", "1")  # two houses: one would go unscored
+    assert code == 1 and "without a photo" in err and err.count("\n") == 1
