@@ -270,6 +270,37 @@ class AttentionSettings:
     mask_dilation_fraction: float = setting(0.03, "grow the donor's mask before inpainting, in image widths")
 
 
+# Attribution methods `python -m analysis identity` can score (docs/IDENTITY.md); occlusion runs once per fill.
+IDENTITY_METHODS = ("attention", "gradcam", "occlusion")
+OCCLUSION_FILLS = ("mean", "inpaint", "colour")
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """Where a house's identity lives (`python -m analysis identity`, docs/IDENTITY.md)."""
+
+    methods: tuple[str, ...] = setting(IDENTITY_METHODS, "attribution methods to score: attention, gradcam, occlusion")
+    occlusion_fills: tuple[str, ...] = setting(
+        OCCLUSION_FILLS, "what replaces a zone: mean (the training photos' mean image), inpaint (cv2.inpaint of the "
+                         "zone), colour (the background-removal fill); each is scored on the demo")
+    headline_method: str = setting(
+        "auto", "method behind the profile: auto = the most faithful on a demo run, else the one a demo run chose "
+                "(--reference-run), else occlusion:inpaint; or e.g. occlusion:mean, gradcam")
+    reference_run: str = setting("", "demo run whose identity.json names the method for real data; "
+                                     "empty: the most recent demo run that has one, of the same variant if any")
+    zone_source: str = setting("exact", "exact: the generator's zone masks where a photo has them; bands: always cut "
+                                        "the figure mask into AttentionSettings.zone_proportions, as on real photos",
+                               choices=("exact", "bands"))
+    target: str = setting("brand", "whose evidence a photo is scored for: its true brand, or the predicted one",
+                          choices=("brand", "predicted"))
+    max_per_house: int = setting(0, "at most N test photos per house; 0 = all", minimum=0)
+    bootstrap_resamples: int = setting(1000, "percentile bootstrap of the per-house means", minimum=1)
+    confidence_level: float = setting(0.95, "confidence level of the intervals", above=0)
+    seed: int = setting(42, "random seed of the samples and the bootstrap")
+    batch_size: int = setting(32, "photos per model pass")
+    mean_image_photos: int = setting(256, "training photos averaged into the mean-image fill", cli=False)
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """The demo pipeline (`make run`, `python -m pipeline demo`): which dataset it builds and what it adds."""
@@ -299,6 +330,7 @@ class Settings:
     demo: DemoSettings = field(default_factory=DemoSettings)
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     attention: AttentionSettings = field(default_factory=AttentionSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def replace(self, **changes) -> Settings:

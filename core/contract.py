@@ -4,7 +4,8 @@
     runs/<run>/                 RunFolder: config.json (RunConfig), history.csv, checkpoints/, model.keras,
                                 metrics.json, confusion.csv, predictions.csv, embeddings.npy,
                                 attention/{maps.npy, sums.npz, per_image.csv, gradcam.npz, reliance.csv},
-                                brand_analytics.json, index/; an ensemble also weight_grid.csv, validation/
+                                brand_analytics.json, index/, identity.json, identity/{counterfactuals.npz,
+                                occlusion.npz}; an ensemble also weight_grid.csv, validation/
 
 Every stage and the dashboard reach these files through this module: nothing else spells a file
 name or guesses a key. Readers validate what they read (columns, shapes, types) and raise
@@ -172,6 +173,10 @@ EMBEDDINGS_FILE = "embeddings.npy"
 BRAND_ANALYTICS_FILE = "brand_analytics.json"
 WEIGHT_GRID_FILE = "weight_grid.csv"
 ATTENTION_DIR = "attention"
+IDENTITY_FILE = "identity.json"  # `python -m analysis identity`: where each house's identity lives
+IDENTITY_DIR = "identity"  # its resumable model passes
+IDENTITY_KEYS = ("profile", "rival", "headline_method", "skipped")  # always present; a demo run adds "faithfulness"
+IDENTITY_COMMAND = "python -m analysis identity --run {run}"
 PROB_PREFIX = "prob_"
 PREDICTION_COLUMNS = ("path", "brand", "predicted")
 SUMS_KEYS = ("by_true_native", "by_pred_native", "count_by_true", "count_by_pred", "by_true_upsampled",
@@ -265,6 +270,11 @@ class RunFolder:
     attention_per_image = property(lambda self: self.attention_dir / "per_image.csv")
     gradcam_cache = property(lambda self: self.attention_dir / "gradcam.npz")
     reliance_cache = property(lambda self: self.attention_dir / "reliance.csv")
+    identity = property(lambda self: self.root / IDENTITY_FILE)
+    identity_dir = property(lambda self: self.root / IDENTITY_DIR)
+    # model scores of the counterfactual renders and of the occluded photos, keyed by photo, edit and model file
+    counterfactual_cache = property(lambda self: self.identity_dir / "counterfactuals.npz")
+    occlusion_cache = property(lambda self: self.identity_dir / "occlusion.npz")
 
     def require(self, path: Path, made_by: str) -> Path:
         if not path.is_file():
@@ -347,6 +357,21 @@ class RunFolder:
 
     def read_brand_analytics(self) -> dict:
         return read_json_object(self.brand_analytics, RunError) if self.brand_analytics.is_file() else {}
+
+    def read_identity(self) -> dict:
+        """identity.json with its keys checked (`IDENTITY_KEYS`; `faithfulness` on demo data); {} before it is written."""
+        if not self.identity.is_file():
+            return {}
+        value = read_json_object(self.identity, RunError)
+        remake = IDENTITY_COMMAND.format(run=self.name)
+        missing = [key for key in IDENTITY_KEYS if key not in value]
+        if missing:
+            raise RunError(f"{self.identity} lacks {', '.join(missing)}; rerun `{remake}`")
+        if not all(isinstance(value[key], dict) for key in ("profile", "rival", "skipped")):
+            raise RunError(f"{self.identity}: profile, rival and skipped should be objects; rerun `{remake}`")
+        if "faithfulness" in value and not isinstance(value["faithfulness"], dict):
+            raise RunError(f"{self.identity}: faithfulness should be an object; rerun `{remake}`")
+        return value
 
 
 def resolve_run(run: str | os.PathLike, settings: Settings | None = None, must_exist: bool = True) -> RunFolder:

@@ -50,9 +50,11 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, class_
         return {"precision": entry["precision"], "recall": entry["recall"], "f1": entry["f1-score"],
                 "support": int(entry["support"])}
 
+    # With two classes every photo is right in its top two; scikit-learn refuses (n, 2) scores for binary labels.
+    top2 = 1.0 if len(labels) <= 2 else float(top_k_accuracy_score(y_true, probabilities, k=2, labels=labels))
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "top2_accuracy": float(top_k_accuracy_score(y_true, probabilities, k=min(2, len(labels)), labels=labels)),
+        "top2_accuracy": top2,
         "per_class": {name: row(report[name]) for name in class_names},
         "macro_avg": row(report["macro avg"]),
         "weighted_avg": row(report["weighted avg"]),

@@ -6,6 +6,8 @@ one model outputs the chosen conv layer (`block5_conv3` by default) and the inpu
 (x · W + b of the predictions layer, as the paper prescribes: softmax gradients vanish when the
 model is confident), its gradient is averaged over the grid to weight the layer's channels, and
 the ReLU of the weighted sum is the map. Batches are exact: images do not interact at inference.
+Given a contrast class, the score is the difference of the two logits (a contrastive Grad-CAM:
+what speaks for one class rather than the other), which `analysis.identity` uses for rivals.
 
 Agreement with the attention map is measured where both exist, on the coarser of the two grids
 (block5_conv3 is 14×14 at 224 px, the attention map 28×28): the attention map is area-averaged
@@ -47,21 +49,31 @@ class GradCam:
         # Traced once per batch shape: a graph runs VGG16's forward and backward pass far faster than eager ops.
         self._compute = tf.function(self._maps, reduce_retracing=True)
 
-    def _maps(self, inputs: tf.Tensor, requested: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _maps(self, inputs: tf.Tensor, requested: tf.Tensor, contrast: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             activations, head_input = self._model(inputs, training=False)
             logits = tf.matmul(head_input, self._kernel) + self._bias
             chosen = tf.where(requested >= 0, requested, tf.argmax(logits, axis=1))  # -1: the predicted class
-            score = tf.reduce_sum(tf.gather(logits, chosen, axis=1, batch_dims=1))
+            scores = tf.gather(logits, chosen, axis=1, batch_dims=1)
+            # A contrast class c' explains "why c rather than c'": the score is the logit difference.
+            rival = tf.gather(logits, tf.maximum(contrast, 0), axis=1, batch_dims=1)
+            score = tf.reduce_sum(scores - tf.where(contrast >= 0, rival, tf.zeros_like(rival)))
         gradients = tape.gradient(score, activations)
         weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # α_k^c: pooled gradients per channel
         return tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1)), chosen
 
-    def __call__(self, images: np.ndarray, class_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(maps (n, h, w) float32 >= 0, class used (n,)); the predicted class unless `class_index` is given."""
+    def __call__(self, images: np.ndarray, class_index: np.ndarray | None = None,
+                 contrast_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(maps (n, h, w) float32 >= 0, class used (n,)); the predicted class unless `class_index` is given.
+
+        With `contrast_index` the score is the logit of the class minus that of the contrast class
+        (-1: none), so the map shows what speaks for the class rather than for its rival.
+        """
         images = np.asarray(images, dtype=np.float32)
         requested = np.full(len(images), -1, np.int64) if class_index is None else np.asarray(class_index, np.int64)
-        maps, chosen = self._compute(tf.convert_to_tensor(images), tf.convert_to_tensor(requested))
+        contrast = np.full(len(images), -1, np.int64) if contrast_index is None else np.asarray(contrast_index, np.int64)
+        maps, chosen = self._compute(tf.convert_to_tensor(images), tf.convert_to_tensor(requested),
+                                     tf.convert_to_tensor(contrast))
         return maps.numpy().astype(np.float32), chosen.numpy().astype(np.int64)
 
 

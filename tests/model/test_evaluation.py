@@ -33,6 +33,11 @@ def test_classification_metrics_match_hand_computed_values():
     assert metrics["macro_avg"]["f1"] == pytest.approx(0.5) and metrics["weighted_avg"]["support"] == 6
 
 
+def test_two_classes_are_always_right_in_their_top_two():
+    metrics = classification_metrics(np.array([0, 1, 1]), np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]), ["A", "B"])
+    assert metrics["accuracy"] == pytest.approx(2 / 3) and metrics["top2_accuracy"] == 1.0
+
+
 def test_merge_keeps_sections_written_by_other_modules(tmp_path):
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps({"accuracy": 0.1, "attention": {"inside_share": 0.7}, "background_reliance": {"x": 1}}))

@@ -1,0 +1,158 @@
+"""Occlusion: replace one zone with an in-distribution fill and measure what the model loses.
+
+For each photo and each of the five zones (head, torso, legs, feet, background), the zone is
+replaced on the model's input and the model scored again; a zone's score is the drop in
+log p(target) from the photo to the occluded photo, and its contrast the drop in
+log p(target) − log p(rival). It needs no generator, only the zones, so it runs on real photos
+(zones from rembg's mask, cut into bands: `analysis.identity.zones`).
+
+A grey patch is a thing no training photo had, so its drop mixes "the evidence is gone" with "the
+photo looks broken". The fills try to stay in distribution, and which one is most faithful is
+measured on the demo (`analysis.identity.faithfulness`):
+
+- `mean`: the mean of the run's training photos (at the model's input size) inside the zone:
+  what is there "on average", without this photo's evidence;
+- `inpaint`: the zone painted in from its surroundings (`cv2.inpaint`, Telea's method, radius
+  `AttentionSettings.inpaint_radius`): the garment or background continued over it;
+- `colour`: the background-removal fill (white by default), what a nobg photo shows off the figure.
+
+The zone masks are soft (area-averaged to the input size) and the fill is blended by them, so
+edges are not hard cut-outs. Scores are cached in `identity/occlusion.npz` (log-probabilities of
+every class, so another rival costs no model pass), keyed by photo, fill, zone and model file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from analysis.identity import ZONES
+from analysis.identity.cache import ScoreCache, cache_key
+from analysis.identity.context import IdentityContext, log_probabilities
+from core.contract import DataError, read_manifest_table
+from core.images import ImageError
+from core.logs import progress_bar
+
+log = logging.getLogger(__name__)
+ORIGINAL = "original"
+SAVE_EVERY = 8  # photos between cache writes
+HOLE_THRESHOLD = 0.05  # a pixel at least this much inside the zone is repainted (soft edges included)
+
+
+# --------------------------------------------------------------------------- pure
+
+
+def blend(image: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """alpha · fill + (1 − alpha) · image, as uint8; alpha (H, W) in [0, 1]."""
+    alpha = np.clip(np.asarray(alpha, np.float32), 0.0, 1.0)[..., None]
+    mixed = alpha * np.asarray(fill, np.float32) + (1.0 - alpha) * np.asarray(image, np.float32)
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def fill_image(kind: str, image: np.ndarray, alpha: np.ndarray, *, mean_image: np.ndarray | None = None,
+               colour: tuple[int, int, int] = (255, 255, 255), radius: int = 5) -> np.ndarray:
+    """What replaces the zone `alpha` of `image` under fill `kind` (mean, inpaint, colour), full size."""
+    if kind == "mean":
+        if mean_image is None:
+            raise ValueError("the mean fill needs the mean image")
+        return np.asarray(mean_image, np.uint8)
+    if kind == "colour":
+        return np.broadcast_to(np.asarray(colour, np.uint8), image.shape).copy()
+    if kind == "inpaint":
+        hole = (np.asarray(alpha) > HOLE_THRESHOLD).astype(np.uint8) * 255
+        return cv2.inpaint(np.ascontiguousarray(image), hole, max(1, int(radius)), cv2.INPAINT_TELEA)
+    raise ValueError(f"unknown occlusion fill {kind!r}; expected mean, inpaint or colour")
+
+
+def occluded_inputs(image: np.ndarray, zones: np.ndarray, kind: str, **fill_options) -> np.ndarray:
+    """(5, S, S, 3): `image` with each zone of `zones` (5, S, S) replaced by the fill."""
+    return np.stack([blend(image, fill_image(kind, image, alpha, **fill_options), alpha) for alpha in zones])
+
+
+def zone_drops(original: np.ndarray, occluded: np.ndarray, target: int, rival: int) -> tuple[np.ndarray, np.ndarray]:
+    """(drop in log p(target), drop in log p(target) − log p(rival)) per zone; `original` (C,), `occluded` (5, C)
+    log-probabilities; the contrast is NaN without a rival (-1)."""
+    drop = original[target] - occluded[:, target]
+    if rival < 0:
+        return drop, np.full(len(drop), np.nan)
+    return drop, drop - (original[rival] - occluded[:, rival])
+
+
+# --------------------------------------------------------------------------- the mean image
+
+
+def mean_image(context: IdentityContext) -> np.ndarray:
+    """The mean model input of (a seeded sample of) the run's training photos; the scored photos' if none can be read."""
+    size, count = context.scorer.image_size, context.settings.identity.mean_image_photos
+    paths: list[str] = []
+    try:
+        manifest = read_manifest_table(context.config.manifest, required=("path", "split"))
+        train = manifest.loc[manifest["split"] == "train", "path"].tolist()
+        order = np.random.default_rng(context.settings.identity.seed).permutation(len(train))[:count]
+        paths = [train[i] for i in sorted(order)]
+    except (DataError, TypeError, ValueError):
+        paths = []
+    total, used = np.zeros((size, size, 3), np.float64), 0
+    for path in paths or context.rows["path"].tolist()[:count]:
+        try:
+            total += context.model_input(path)
+            used += 1
+        except (ImageError, OSError):
+            continue
+    if not used:
+        raise ValueError("no photo could be read for the mean-image fill")
+    return np.clip(np.rint(total / used), 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- the method
+
+
+def _fill_options(context: IdentityContext, kind: str) -> tuple[dict, str]:
+    """The fill's options and a tag that changes whenever they do (part of the cache key)."""
+    if kind == "mean":
+        if "mean_image" not in context.memo:  # one pass over the training photos per command, not per call
+            context.memo["mean_image"] = mean_image(context)
+        image = context.memo["mean_image"]
+        return {"mean_image": image}, f"mean@{hashlib.sha256(image.tobytes()).hexdigest()[:12]}"
+    if kind == "colour":
+        colour = context.background_fill()
+        return {"colour": colour}, f"colour@{','.join(map(str, colour))}"
+    radius = context.settings.attention.inpaint_radius
+    return {"radius": radius}, f"inpaint@r{radius}"
+
+
+def zone_shares(context: IdentityContext, rows: pd.DataFrame, fill: str = "inpaint") -> pd.DataFrame:
+    scorer, class_names = context.scorer, context.class_names
+    size = (scorer.image_size, scorer.image_size)
+    options, tag = _fill_options(context, fill)
+    stamp = json.dumps({"model": scorer.stamp, "classes": class_names, "size": scorer.image_size,
+                        "filter": scorer.resize_filter, "zones": context.zone_settings()}, sort_keys=True)
+    cache = ScoreCache(context.run.occlusion_cache, stamp, [f"logp_{name}" for name in class_names])
+    targets, rivals = context.class_index(rows["target"]), context.class_index(rows["rival"])
+    records, pending = [], 0
+    for (_, row), target, rival in progress_bar(zip(rows.iterrows(), targets, rivals, strict=True), logger=log,
+                                                total=len(rows), desc=f"occlusion ({fill})", unit="img"):
+        zones = context.zones_at(row, size)
+        if zones is None:
+            continue
+        keys = [cache_key(row["path"], ORIGINAL), *(cache_key(row["path"], tag, zone) for zone in ZONES)]
+        if not all(key in cache for key in keys):
+            image = context.model_input(row["path"])
+            inputs = np.concatenate([image[None], occluded_inputs(image, zones, fill, **options)])
+            for key, logp in zip(keys, log_probabilities(scorer.probabilities(inputs)), strict=True):
+                cache.put(key, logp)
+            pending += 1
+            if pending >= SAVE_EVERY:
+                cache.save()
+                pending = 0
+        logp = np.stack([cache.get(key) for key in keys])
+        drops, contrasts = zone_drops(logp[0], logp[1:], int(target), int(rival))
+        records.extend((row["path"], zone, d, c) for zone, d, c in zip(ZONES, drops, contrasts, strict=True))
+    if pending or cache.discarded:
+        cache.save()
+    return pd.DataFrame(records, columns=["path", "zone", "share", "contrast"])

@@ -1,0 +1,300 @@
+"""Counterfactual ground truth on a demo run: what each cue, each zone and the venue is worth to the model.
+
+For every sampled test look of a demo run, `data.demo.counterfactuals` redraws the same photo with
+one thing changed (docs/DEMO.md, "Counterfactual renders"): `basic:<cue>` (the cue made the basic
+version every house shares), `twin:<cue>` (the twin house's version of the cue) and `venue` (a
+venue the house does not prefer). The original and every edit go through the same path, the
+JPEG round trip of a dataset photo (`saved_image()`) and `model.preprocess.to_model_input`, so like
+is compared with like; for a background-removed run both are cut out with the render's exact mask
+onto the dataset's fill colour. Per look and edit:
+
+- reliance: the drop in log p(house) from the original to the edit;
+- contrast (twin edits and the venue): the drop in log p(house) − log p(twin), i.e. how much of
+  what separated the house from its twin the edit took away.
+
+**Zones.** The fabric and the cut both live on the torso and the legs, so a zone's effect cannot
+be the mean or the maximum over the cues living there: torso and legs would always tie and the
+question "torso or legs?" would have no truthful answer. Each edit's effect is instead shared
+among the zones it claims (`changed_zones`) in proportion to the pixels it changed in each of them
+(labelled by the original's zones, or the edit's where the outline moved), and a zone's effect on
+a look is the sum of those shares. For head, feet and background, each with one zone-exclusive
+edit, this is exactly that edit's effect; summed over zones it is the sum of the edits' effects.
+
+**Per house.** Means over the house's sampled looks, with percentile-bootstrap intervals
+(`analysis.attention.bootstrap`, scipy.stats.bootstrap). A look that does not show a cue renders
+unchanged under its `basic:` edit and contributes an exact 0: a cue cannot carry identity in a
+look that lacks it. The truth's top zone is the zone with the largest mean reliance; the
+twin-contrastive top zone the largest mean contrast.
+
+Model scores are cached in `identity/counterfactuals.npz` (`analysis.identity.cache`), keyed by
+photo, edit and the model file, together with the zone shares of each edit (which only rendering
+gives), so a killed or repeated run renders and scores only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from analysis.attention.background_reliance import remove_background
+from analysis.attention.bootstrap import bootstrap_stat
+from analysis.identity import ZONES, IdentityError
+from analysis.identity.cache import ScoreCache, cache_key
+from analysis.identity.context import IdentityContext, log_probabilities
+from core.config import IdentitySettings
+from core.contract import read_json_object
+from core.images import ImageError, load_rgb
+from core.logs import progress_bar
+from data.demo.counterfactuals import EDITS, ORIGINAL, VENUE_EDIT, Counterfactual, render_counterfactuals
+from data.demo.draw import CUES
+from data.demo.generate import GENERATOR_VERSION, DemoParams, LookSpec, plan_looks
+from data.demo.houses import HOUSES, HOUSES_BY_SLUG, ZONE_LABELS
+from model.preprocess import to_model_input
+
+log = logging.getLogger(__name__)
+RELIANCE_EDITS: tuple[str, ...] = (*(f"basic:{cue}" for cue in CUES), VENUE_EDIT)  # what a house loses
+CONTRAST_EDITS: tuple[str, ...] = (*(f"twin:{cue}" for cue in CUES), VENUE_EDIT)  # what sets it apart from its twin
+QUESTIONS = ("reliance", "contrastive")
+# A re-rendered original may differ from the file on disk by decoder rounding only (PIL vs OpenCV's libjpeg).
+MAX_DISK_DIFFERENCE = 1.0
+SAVE_EVERY = 8  # looks between cache writes
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    """The demo a run's dataset was prepared from: its parameters, its folder, and its planned looks by image path."""
+
+    params: DemoParams
+    root: Path
+    specs: dict[str, LookSpec]
+
+
+def demo_source(context: IdentityContext) -> tuple[DemoSource | None, str | None]:
+    """(the demo behind the run, None), or (None, why there is no counterfactual truth for it)."""
+    dataset = context.config.dataset
+    if dataset is None or not dataset.is_demo():
+        return None, "not demo data: counterfactual truth needs the demo generator"
+    ground_truth = Path(str(dataset.source().get("ground_truth") or ""))
+    if not ground_truth.is_file():
+        return None, (f"the demo's {ground_truth.name or 'demo.json'} is gone ({ground_truth}); "
+                      "regenerate it with `python -m data demo` and the same parameters")
+    try:
+        demo = read_json_object(ground_truth, IdentityError)
+        version = demo.get("generator_version")
+        if version != GENERATOR_VERSION:
+            return None, f"{ground_truth} was made by demo generator version {version}, this one is {GENERATOR_VERSION}"
+        known = DemoParams.__dataclass_fields__
+        params = DemoParams(**{k: v for k, v in dict(demo.get("parameters") or {}).items() if k in known})
+    except (IdentityError, TypeError) as exc:
+        return None, f"{ground_truth} has no usable parameters ({exc})"
+    return DemoSource(params, ground_truth.parent, {spec.image_path: spec for spec in plan_looks(params)}), None
+
+
+def house_of(brand: str):
+    return next((house for house in HOUSES if house.name == brand), None)
+
+
+def twin_of(brand: str) -> str:
+    house = house_of(brand)
+    return HOUSES_BY_SLUG[house.twin].name if house is not None else ""
+
+
+# --------------------------------------------------------------------------- pure: one look
+
+
+def changed_zone_weights(original: Counterfactual, edited: Counterfactual) -> np.ndarray:
+    """(5,) share of the edit's changed pixels in each of `ZONES` it claims; all zero for an unchanged render.
+
+    A changed pixel belongs to the original's zone, or to the edit's where the figure's outline moved
+    (a cut); changes outside the claimed zones (the lens blur's reach into the background) are not counted.
+    """
+    changed = np.any(original.image != edited.image, axis=2)
+    labels = np.where(original.zones > 0, original.zones, edited.zones)
+    counts = np.array([np.count_nonzero(changed & (labels == ZONE_LABELS[zone])) if zone in edited.changed_zones else 0
+                       for zone in ZONES], dtype=np.float64)
+    total = counts.sum()
+    return counts / total if total > 0 else counts
+
+
+def render_input(render: Counterfactual, size: int, resize_filter: str, fill: tuple[int, int, int] | None) -> np.ndarray:
+    """A render as the model reads it: the dataset's JPEG round trip, cut out onto `fill` for a nobg run, squashed."""
+    photo = render.saved_image()
+    if fill is not None:
+        photo = remove_background(photo, (render.zones > 0).astype(np.float32), fill)
+    return to_model_input(Image.fromarray(photo), size, resize_filter)
+
+
+def matches_disk(render: Counterfactual, path: Path) -> bool:
+    """Whether the re-rendered original is the photo on disk (else the demo folder was made by other code)."""
+    try:
+        photo = np.asarray(load_rgb(path), dtype=np.float64)
+    except (ImageError, OSError):
+        return False
+    saved = render.saved_image().astype(np.float64)
+    return photo.shape == saved.shape and float(np.abs(photo - saved).mean()) <= MAX_DISK_DIFFERENCE
+
+
+# --------------------------------------------------------------------------- model passes (cached)
+
+
+def cache_columns(class_names: list[str]) -> list[str]:
+    return [*(f"logp_{name}" for name in class_names), *(f"w_{zone}" for zone in ZONES)]
+
+
+def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple[pd.DataFrame, list[str]]:
+    """Per sampled look and edit (and the original): the model's log-probabilities and the edit's zone weights.
+
+    Returns (long table [path, brand, edit, logp_<class>…, w_<zone>…], notes on looks left out).
+    """
+    scorer, class_names = context.scorer, context.class_names
+    fill = context.background_fill() if context.removes_background() else None
+    stamp = json.dumps({"model": scorer.stamp, "classes": class_names, "size": scorer.image_size,
+                        "filter": scorer.resize_filter, "fill": fill, "demo": source.params.content(),
+                        "path": "saved_image"}, sort_keys=True)
+    cache = ScoreCache(context.run.counterfactual_cache, stamp, cache_columns(class_names))
+    edits = (ORIGINAL, *EDITS)
+    records, unmatched, differs, pending = [], [], [], 0
+    rows = context.rows
+    for _, row in progress_bar(rows.iterrows(), logger=log, total=len(rows), desc="counterfactual truth", unit="look"):
+        spec = source.specs.get(row["image_path"])
+        if spec is None:
+            unmatched.append(row["path"])
+            continue
+        keys = {edit: cache_key(row["path"], edit) for edit in edits}
+        if not all(key in cache for key in keys.values()):
+            renders = render_counterfactuals(spec, source.params, edits)
+            if not matches_disk(renders[ORIGINAL], source.root / spec.image_path):
+                differs.append(row["path"])
+                continue
+            _score_look(renders, keys, cache, scorer, fill)
+            pending += 1
+            if pending >= SAVE_EVERY:
+                cache.save()
+                pending = 0
+        for edit, key in keys.items():
+            records.append([row["path"], row["brand"], edit, *cache.get(key)])
+    if pending or cache.discarded:
+        cache.save()
+    notes = []
+    if unmatched:
+        notes.append(f"{len(unmatched)} test photo(s) are not looks of the demo's plan (e.g. {unmatched[0]})")
+    if differs:
+        notes.append(f"{len(differs)} look(s) re-render differently from the photo on disk (e.g. {differs[0]}); "
+                     "the demo folder was made by other generator code: regenerate it and retrain")
+    return pd.DataFrame(records, columns=["path", "brand", "edit", *cache.columns]), notes
+
+
+def _score_look(renders: dict[str, Counterfactual], keys: dict[str, str], cache: ScoreCache, scorer, fill) -> None:
+    """Score the edits that changed the photo (an unchanged render scores as the original) and store them."""
+    original = renders[ORIGINAL]
+    weights = {edit: changed_zone_weights(original, render) for edit, render in renders.items()}
+    changed = [edit for edit, render in renders.items()
+               if edit == ORIGINAL or not np.array_equal(render.image, original.image)]
+    inputs = np.stack([render_input(renders[edit], scorer.image_size, scorer.resize_filter, fill) for edit in changed])
+    logp = dict(zip(changed, log_probabilities(scorer.probabilities(inputs)), strict=True))
+    for edit, key in keys.items():
+        cache.put(key, np.concatenate([logp.get(edit, logp[ORIGINAL]), weights[edit]]))
+
+
+# --------------------------------------------------------------------------- effects (pure)
+
+
+def edit_effects(scores: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
+    """Per look and edit: `drop` in log p(house) and `contrast_drop` in log p(house) − log p(twin) (NaN without
+    the twin among the classes), with the edit's zone weights `w_<zone>`."""
+    logp_columns = [f"logp_{name}" for name in class_names]
+    index = {name: i for i, name in enumerate(class_names)}
+    rows = []
+    for path, look in scores.groupby("path", sort=False):
+        by_edit = look.set_index("edit")
+        if ORIGINAL not in by_edit.index:
+            continue
+        brand = str(look["brand"].iloc[0])
+        twin = twin_of(brand)
+        house, rival = index.get(brand), index.get(twin)
+        if house is None:
+            continue
+        original = by_edit.loc[ORIGINAL, logp_columns].to_numpy(dtype=np.float64)
+        for edit in EDITS:
+            if edit not in by_edit.index:
+                continue
+            edited = by_edit.loc[edit, logp_columns].to_numpy(dtype=np.float64)
+            drop = original[house] - edited[house]
+            contrast = (drop - (original[rival] - edited[rival])) if rival is not None else np.nan
+            rows.append({"path": path, "brand": brand, "twin": twin, "edit": edit, "drop": drop,
+                         "contrast_drop": contrast,
+                         **{f"w_{zone}": float(by_edit.loc[edit, f"w_{zone}"]) for zone in ZONES}})
+    return pd.DataFrame(rows, columns=["path", "brand", "twin", "edit", "drop", "contrast_drop",
+                                       *(f"w_{zone}" for zone in ZONES)])
+
+
+def look_zone_effects(effects: pd.DataFrame) -> pd.DataFrame:
+    """Per look, question (reliance, contrastive) and zone: the edits' effects shared out by their changed pixels."""
+    rows = []
+    weights = [f"w_{zone}" for zone in ZONES]
+    for (path, brand), look in effects.groupby(["path", "brand"], sort=False):
+        for question, edits, column in (("reliance", RELIANCE_EDITS, "drop"), ("contrastive", CONTRAST_EDITS, "contrast_drop")):
+            chosen = look[look["edit"].isin(edits)]
+            shared = chosen[weights].to_numpy(dtype=np.float64) * chosen[[column]].to_numpy(dtype=np.float64)
+            # an unchanged edit has zero weights: it adds nothing, even where its effect is undefined (no twin)
+            totals = np.where(chosen[weights].to_numpy() > 0, shared, 0.0).sum(axis=0)
+            if question == "contrastive" and not np.isfinite(chosen[column].to_numpy(dtype=np.float64)).any():
+                totals = np.full(len(ZONES), np.nan)
+            rows.extend({"path": path, "brand": brand, "question": question, "zone": zone, "effect": value}
+                        for zone, value in zip(ZONES, totals, strict=True))
+    return pd.DataFrame(rows, columns=["path", "brand", "question", "zone", "effect"])
+
+
+def top_of(means: dict[str, float | None]) -> str | None:
+    """The key with the largest finite value (the first of `ZONES`/cue order on a tie); None when none is finite."""
+    finite = {key: value for key, value in means.items() if value is not None and np.isfinite(value)}
+    return max(finite, key=finite.get) if finite else None
+
+
+def _stats(values, identity: IdentitySettings) -> dict | None:
+    return bootstrap_stat(values, identity.bootstrap_resamples, identity.confidence_level, identity.seed)
+
+
+def house_truth(effects: pd.DataFrame, zone_effects: pd.DataFrame, identity: IdentitySettings) -> dict[str, dict]:
+    """Per house: mean effect per edit and per zone, both questions, with bootstrap intervals; the top zones."""
+    result = {}
+    for brand, looks in effects.groupby("brand", sort=True):
+        zones = zone_effects[zone_effects["brand"] == brand]
+        entry = {"twin": twin_of(str(brand)), "n_looks": int(looks["path"].nunique())}
+        for question, column, edits in (("reliance", "drop", RELIANCE_EDITS), ("contrastive", "contrast_drop", CONTRAST_EDITS)):
+            cues = {edit: _stats(looks.loc[looks["edit"] == edit, column], identity) for edit in edits}
+            by_zone = {zone: _stats(zones.loc[(zones["question"] == question) & (zones["zone"] == zone), "effect"], identity)
+                       for zone in ZONES}
+            entry[question] = {
+                "edits": cues,
+                "zones": by_zone,
+                "top_zone": top_of({zone: (stat or {}).get("mean") for zone, stat in by_zone.items()}),
+                "top_edit": top_of({edit: (stat or {}).get("mean") for edit, stat in cues.items()}),
+            }
+        result[str(brand)] = entry
+    return result
+
+
+def zone_table(zone_effects: pd.DataFrame, question: str) -> pd.DataFrame:
+    """Houses × `ZONES`: the mean effect of each zone for `question` (what faithfulness compares methods with)."""
+    chosen = zone_effects[zone_effects["question"] == question]
+    table = chosen.groupby(["brand", "zone"])["effect"].mean().unstack("zone")
+    return table.reindex(columns=list(ZONES))
+
+
+def compute_truth(context: IdentityContext, source: DemoSource) -> dict:
+    """Score the counterfactuals of the sampled looks; {"effects", "zone_effects", "houses", "notes"}."""
+    scores, notes = score_counterfactuals(context, source)
+    if scores.empty:
+        raise IdentityError(f"none of run {context.run.name!r}'s sampled test photos could be matched to the demo's "
+                            f"looks ({'; '.join(notes) or 'no photos'})")
+    effects = edit_effects(scores, context.class_names)
+    zone_effects = look_zone_effects(effects)
+    return {"effects": effects, "zone_effects": zone_effects, "notes": notes,
+            "houses": house_truth(effects, zone_effects, context.settings.identity)}
