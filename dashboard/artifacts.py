@@ -271,6 +271,19 @@ def run_brand_analytics(run: RunInfo) -> dict:
     return _brand_analytics(run.path, stamp(run.folder.brand_analytics))
 
 
+IDENTITY_COMMAND = contract.IDENTITY_COMMAND
+
+
+@st.cache_data(show_spinner=False)
+def _identity(root: str, identity_mtime: int) -> dict:
+    return RunFolder(Path(root)).read_identity()
+
+
+def run_identity(run: RunInfo) -> dict:
+    """identity.json from `python -m analysis identity`, {} before it has run; raises RunError when damaged."""
+    return _identity(run.path, stamp(run.folder.identity))
+
+
 # --------------------------------------------------------------------------- photos
 
 

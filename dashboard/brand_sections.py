@@ -1,4 +1,4 @@
-"""Brand-page sections fed by `python -m analysis`: index, drift, report export.
+"""Brand-page sections fed by `python -m analysis`: identity profile, index, drift, report export.
 
 Each reads the run's brand analytics (`RunFolder.brand_analytics`) and draws with `dashboard.figures.brand` (the
 builders the exported report shares); a missing section says which command makes it.
@@ -12,12 +12,60 @@ import streamlit as st
 from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
 from dashboard.figures import brand as brand_figures
+from dashboard.figures import identity as identity_figures
 
 
 def read_analytics(runs: dict[str, RunInfo]) -> dict[str, dict]:
     """variant -> the run's brand analytics ({} before `python -m analysis` ran, or after a warning when damaged).
     Read once per page, so a damaged file is reported once."""
     return {variant: ui.read_or_warn(artifacts.run_brand_analytics, run) or {} for variant, run in runs.items()}
+
+
+def identity_missing(run: RunInfo) -> None:
+    command = artifacts.IDENTITY_COMMAND.format(run=run.name)
+    st.info(f"No identity profile for `{run.name}` yet: `{command}` measures where each house's identity lives.")
+
+
+def identity_profile(run: RunInfo, brand: str) -> None:
+    """Where the brand's identity lives (identity.json's `profile`), then what tells it from its rival (`rival`)."""
+    st.subheader("Identity profile")
+    identity = ui.read_or_warn(artifacts.run_identity, run)
+    if identity is None:  # damaged: the warning names the file and the command
+        return
+    if not identity:
+        identity_missing(run)
+        return
+    profile = (identity.get("profile") or {}).get(brand)
+    if not profile:
+        st.info(f"identity.json of `{run.name}` has no profile for {brand}.")
+        return
+    st.caption(f"The drop in the model's confidence for {brand} when each zone is replaced, "
+               f"{identity_figures.method_sentence(identity)}. Bigger is more identity; overlapping intervals "
+               "are not reliably ordered (docs/IDENTITY.md).")
+    table = identity_figures.effects_with_truth(profile, "truth")
+    ui.show_figure(identity_figures.identity_profile_figure(profile, brand), table,
+                   f"{run.name}-{brand}-identity-profile", "identity_profile")
+    if "truth" in table:
+        st.caption("Beside each bar, the demo's counterfactual truth: the same photo redrawn with only that "
+                   "zone's cue changed.")
+    rival_section(run, identity, brand)
+
+
+def rival_section(run: RunInfo, identity: dict, brand: str) -> None:
+    entry = (identity.get("rival") or {}).get(brand)
+    if not entry or not entry.get("rival"):
+        return
+    rival = entry["rival"]
+    st.markdown(f"**What tells {brand} from {rival}**")
+    if entry.get("basis") == "confusion":
+        why = (f"{entry.get('taken_for_rival', 0)} {brand} photos taken for {rival}, "
+               f"{entry.get('rival_taken_for_brand', 0)} {rival} photos taken for {brand}")
+    else:
+        why = "never confused: the house its photos come closest to in probability"
+    st.write(f"Closest rival: **{rival}** ({why}). Each bar is how much replacing that zone narrows the gap "
+             f"between {brand} and {rival}: the zones that set them apart.")
+    ui.show_figure(identity_figures.rival_figure(entry, brand), identity_figures.effects_with_truth(entry, "twin_truth"),
+                   f"{run.name}-{brand}-{rival}-contrast", "identity_rival")
 
 
 def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], analytics: dict[str, dict], brand: str) -> None:
@@ -76,7 +124,7 @@ def drift(sel: ui.Selection, runs: dict[str, RunInfo], analytics: dict[str, dict
 def report_export(sel: ui.Selection, run: RunInfo, brand: str) -> None:
     st.subheader("Report")
     command = f"`python -m dashboard.report --run {run.name} --brand \"{brand}\"`"
-    st.caption(f"One self-contained HTML file with the index, confusion row, heatmaps, body zones and examples ({command}).")
+    st.caption(f"One self-contained HTML file with the index, confusion row, heatmaps, body zones, identity profile and examples ({command}).")
     if st.button(f"Build the HTML report for {brand}", key="report_build"):
         from dashboard import report  # imported on demand: it pulls in scikit-learn
 

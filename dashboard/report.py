@@ -6,7 +6,8 @@ The file holds everything inline, so it can be mailed or archived and opens offl
 heat maps as base64 PNG, charts as Plotly figures with plotly.js embedded once. Sections: the
 distinctiveness index (and the random vs by-collection comparison when computed), the confusion
 row, the attention heat maps (attention/sums.npz), the body-zone profile (metrics.json
-`attention.body_zones`), identity over time (when `drift` was run), example photos with their
+`attention.body_zones`), the identity profile and what tells the brand from its rival (identity.json, when
+`python -m analysis identity` was run), identity over time (when `drift` was run), example photos with their
 attention, and the method notes. The dashboard's Brand page calls `build_report` for its download
 button; this module never imports Streamlit.
 
@@ -42,13 +43,14 @@ from plotly.offline import get_plotlyjs
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
-from core.contract import RunConfig, RunFolder
+from core.contract import ContractError, RunConfig, RunFolder
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
 from core.tables import read_csv
 from dashboard import figures as shared_figures
 from dashboard.figures import attention as attention_figures
 from dashboard.figures import brand as figures
+from dashboard.figures import identity as identity_figures
 
 REPORTS_DIR = "reports"
 PDF_TIMEOUT_SECONDS = 180
@@ -368,6 +370,50 @@ def body_zone_context(metrics: dict, brand: str, run_name: str) -> dict:
     }
 
 
+def read_identity(run: RunData) -> tuple[dict, str]:
+    """identity.json ({} before `python -m analysis identity` ran) and, when it is damaged, the contract's message."""
+    try:
+        return run.folder.read_identity(), ""
+    except ContractError as exc:
+        return {}, str(exc)
+
+
+def zone_rows(table: pd.DataFrame) -> list[dict]:
+    """Zone effects as the report's table rows: zone, effect and (on demo data) truth, each with its interval."""
+    shown = identity_figures.zone_effect_rows(table)
+    return [{"zone": r["zone"], "effect": r["effect [95% interval]"], "truth": r.get("truth [95% interval]")}
+            for r in shown.to_dict("records")]
+
+
+def rival_context(entry: dict | None, brand: str) -> dict | None:
+    if not entry or not entry.get("rival"):
+        return None
+    table = identity_figures.effects_with_truth(entry, "twin_truth")
+    return {"rival": entry["rival"], "rows": zone_rows(table), "with_truth": "truth" in table,
+            "figure": figure_context(identity_figures.rival_figure(entry, brand), "identity-rival")}
+
+
+def identity_context(identity: dict, problem: str, brand: str) -> dict | None:
+    """None (no section) before identity.json exists; a message when it is damaged or lacks the brand."""
+    if problem:
+        return {"message": problem}
+    if not identity:
+        return None
+    profile = (identity.get("profile") or {}).get(brand)
+    if not profile:
+        return {"message": f"identity.json has no profile for {brand}."}
+    table = identity_figures.effects_with_truth(profile, "truth")
+    return {
+        "message": None,
+        "method": identity_figures.method_sentence(identity),
+        "units": profile.get("units") or "effect",
+        "rows": zone_rows(table),
+        "with_truth": "truth" in table,
+        "figure": figure_context(identity_figures.identity_profile_figure(profile, brand), "identity-profile"),
+        "rival": rival_context((identity.get("rival") or {}).get(brand), brand),
+    }
+
+
 def drift_context(section: dict | None, brand: str) -> dict | None:
     """None (no section at all) unless `drift` was run and covers the brand."""
     if not section or not section.get("table"):
@@ -421,6 +467,7 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "confusion": confusion_context(confusion_row(data, brand), brand),
         "heatmaps": heatmap_context(read_attention_sums(data), brand, data.class_names, data.name),
         "body_zones": body_zone_context(data.metrics, brand, data.name),
+        "identity": identity_context(*read_identity(data), brand),
         "drift": drift_context(current_section(data.directory, "drift"), brand),
         "examples": examples_context(*read_example_photos(data, brand, settings), brand),
         "notes": method_notes(data.config),

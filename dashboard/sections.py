@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import artifacts, ui
 from dashboard.artifacts import RunInfo
 from dashboard.figures import attention as attention_figures
+from dashboard.figures import identity as identity_figures
 
 ANALYSIS_COMMAND = artifacts.ATTENTION_COMMAND
 
@@ -39,6 +40,41 @@ def flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
     if isinstance(frame.columns, pd.MultiIndex):
         frame.columns = [" ".join(str(p) for p in column) for column in frame.columns]
     return frame.rename_axis("brand").reset_index()
+
+
+def map_faithfulness(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:
+    """How often each kind of map tells the demo's counterfactual truth (identity.json's `faithfulness`)."""
+    st.subheader("How faithful is each kind of map")
+    st.caption(
+        "A heatmap shows where a method puts the evidence, not that the evidence is there. On the demo, "
+        "`python -m analysis identity` redraws each photo with one cue changed and checks each method against that "
+        "truth: for how many houses its top zone is the truth's, and how well it ranks the zones (Spearman, "
+        "-1 to 1); the rival columns ask the same of the contrast with each house's twin (docs/IDENTITY.md)."
+    )
+    columns = st.columns(len(runs))
+    for col, (variant, run) in zip(columns, runs.items(), strict=True):
+        with col:
+            st.markdown(f"**{sel.label(variant)}**")
+            faithfulness_of_run(run, variant)
+
+
+def faithfulness_of_run(run: RunInfo, variant: str) -> None:
+    identity = ui.read_or_warn(artifacts.run_identity, run)
+    if identity is None:
+        return
+    if not identity:
+        command = artifacts.IDENTITY_COMMAND.format(run=run.name)
+        st.info(f"Not measured for `{run.name}` yet: `{command}` measures it.")
+        return
+    table = identity_figures.faithfulness_table(identity.get("faithfulness"))
+    if table.empty:
+        st.caption(f"Faithfulness is measured on demo data only; this run's identity profile is "
+                   f"{identity_figures.method_sentence(identity)}.")
+        return
+    st.dataframe(table, hide_index=True)
+    st.caption(f"Headline method: `{identity.get('headline_method')}`.")
+    st.download_button("Download (CSV)", ui.csv_bytes(table), f"{run.name}-map-faithfulness.csv", "text/csv",
+                       key=f"faithfulness_csv_{variant}", on_click="ignore")
 
 
 def attention_metrics(sel: ui.Selection, runs: dict[str, RunInfo]) -> None:

@@ -68,4 +68,5 @@ st.caption(
     "the model's input grid (photos are resized to a square). " + ui.PNG_HINT
 )
 
+sections.map_faithfulness(sel, chosen)
 sections.attention_metrics(sel, chosen)

@@ -103,6 +103,8 @@ else:
 st.subheader("Attention, measured")
 sections.brand_attention(sel, chosen, brand)
 
+brand_sections.identity_profile(run, brand)
+
 analytics = brand_sections.read_analytics(chosen)
 brand_sections.distinctiveness(sel, chosen, analytics, brand)
 brand_sections.drift(sel, chosen, analytics, brand)
