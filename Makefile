@@ -46,5 +46,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m model.assets
 	$(PY) -m bench
 
+## clean-demo: delete the default demo's photos, datasets and every run built from them (the next `make run` rebuilds them)
 clean-demo:
-	rm -rf workspace/demo workspace/datasets/demo workspace/runs/demo-raw workspace/runs/demo-nobg
+	rm -rf workspace/demo workspace/datasets/demo workspace/datasets/demo-collection workspace/runs/demo-raw* \
+		workspace/runs/demo-nobg* workspace/runs/demo-ensemble workspace/runs/demo-collection-raw*
