@@ -39,6 +39,8 @@ def _open(source: str | os.PathLike | bytes) -> tuple[Image.Image, int, str]:
     else:
         path = Path(source)
         label = path.name
+        if path.is_dir():  # a common slip (a shell glob or a drag of the folder); "not found" would mislead
+            raise ImageError(f"{label}: is a folder, not a photo")
         if not path.is_file():
             raise ImageError(f"{label}: file not found")
         data = path.read_bytes()

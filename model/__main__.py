@@ -9,7 +9,8 @@
     python -m model compare --data demo [--data demo-collection] --seeds 3 [--architectures thesis,baseline]
 
 A user error prints one `error: ...` line and exits 1; Ctrl-C during training exits 130 and the
-same command resumes from the last completed epoch.
+same command resumes from the last completed epoch. `predict` prints the results of the photos it can
+read and one `error: ...` line per photo it cannot, then exits 1 if there was any.
 """
 
 from __future__ import annotations
@@ -111,9 +112,33 @@ def _evaluate(args, settings) -> int:
     return 0
 
 
+def _load_photos(paths: list[str], max_pixels: int) -> tuple[dict, list[str]]:
+    """Decode every photo, collecting a message per bad one, so one bad file does not hide the others' results."""
+    from core.images import ImageError, load_rgb
+
+    images, problems = {}, []
+    for path in paths:
+        try:
+            images[path] = load_rgb(path, max_pixels=max_pixels)
+        except ImageError as exc:
+            problems.append(str(exc))
+    return images, problems
+
+
+def _print_results(photos: list[str], results, class_names: list[str], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([{"photo": photo, "predicted": r.predicted, "probabilities": r.probabilities,
+                           **r.attention_stats} for photo, r in zip(photos, results, strict=True)], indent=2))
+        return
+    width = max(len(name) for name in class_names)
+    for photo, result in zip(photos, results, strict=True):
+        print(f"{photo}: {result.predicted} ({result.probabilities[result.predicted]:.3f})")
+        for brand, probability in result.ranked():
+            print(f"  {brand:<{width}}  {probability:.4f}")
+
+
 def _predict(args, settings) -> int:
     from core.fileio import atomic_path
-    from core.images import load_rgb
     from model.maps import COLORMAPS
     from model.predict import load_analyser
 
@@ -123,24 +148,21 @@ def _predict(args, settings) -> int:
         raise UsageError(f"unknown colormap {args.colormap!r}; expected one of {', '.join(COLORMAPS)}")
     if not 0.0 <= args.opacity <= 1.0:
         raise UsageError(f"--opacity must be between 0 and 1, got {args.opacity}")
-    images = [load_rgb(photo, max_pixels=settings.upload.max_pixels) for photo in args.photos]
-    analyser = load_analyser(args.run, settings)
-    results = analyser.analyse_batch(images)
-    if args.json:
-        print(json.dumps([{"photo": photo, "predicted": r.predicted, "probabilities": r.probabilities,
-                           **r.attention_stats} for photo, r in zip(args.photos, results, strict=True)], indent=2))
-    else:
-        width = max(len(name) for name in analyser.class_names)
-        for photo, result in zip(args.photos, results, strict=True):
-            print(f"{photo}: {result.predicted} ({result.probabilities[result.predicted]:.3f})")
-            for brand, probability in result.ranked():
-                print(f"  {brand:<{width}}  {probability:.4f}")
-    if args.overlay:
-        picture = analyser.overlay(images[0], results[0], opacity=args.opacity, colormap=args.colormap)
-        with atomic_path(args.overlay) as tmp:
-            picture.save(tmp, format="PNG")
-        print(f"overlay written to {args.overlay}")
-    return 0
+    images, problems = _load_photos(args.photos, settings.upload.max_pixels)
+    if images:
+        analyser = load_analyser(args.run, settings)
+        photos = list(images)
+        results = analyser.analyse_batch([images[photo] for photo in photos])
+        _print_results(photos, results, analyser.class_names, args.json)
+        if args.overlay:
+            picture = analyser.overlay(images[photos[0]], results[0], opacity=args.opacity, colormap=args.colormap)
+            with atomic_path(args.overlay) as tmp:
+                picture.save(tmp, format="PNG")
+            print(f"overlay written to {args.overlay}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    # the good photos' results are printed; the exit status still tells a script that some photos failed
+    return 1 if problems else 0
 
 
 def _summary(args, settings) -> int:

@@ -10,13 +10,14 @@ This is the code path the CLI's `predict` and the dashboard share:
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from core.config import Settings
-from core.contract import RunFolder, resolve_run
+from core.contract import RunError, RunFolder, resolve_run
 from model.maps import attention_stats, overlay
 from model.network import attention_model, load_saved_model
 from model.preprocess import to_model_input
@@ -47,7 +48,7 @@ class Analyser:
         self.class_names: list[str] = list(self.config.class_names)
         self.image_size = int(self.config.image_size)
         self.resize_filter = self.config.resize_filter
-        self.model = load_saved_model(run.require(run.model, f"python -m model train --run {run.name} ..."))
+        self.model = _load_model(run)
         self.companion = attention_model(self.model)
 
     def analyse_batch(self, images: list[Image.Image]) -> list[Analysis]:
@@ -72,6 +73,22 @@ class Analyser:
     def overlay(image: Image.Image, analysis: Analysis, opacity: float = 0.5, colormap: str = "jet") -> Image.Image:
         """The attention heat map over the photo at the photo's own size."""
         return overlay(image, analysis.attention, opacity=opacity, colormap=colormap)
+
+
+def _load_model(run: RunFolder):
+    """The run's model, or a RunError naming the file when it is there but does not load.
+
+    Keras reports a truncated or overwritten model.keras as "File not found", which sends the user looking
+    for a file that is right there; the cure is to train the run again.
+    """
+    path = run.require(run.model, f"python -m model train --run {run.name} ...")
+    try:
+        return load_saved_model(path)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise RunError(
+            f"{path} is damaged and does not load ({type(exc).__name__}); "
+            f"retrain the run with `python -m model train --run {run.name} --restart ...`"
+        ) from None
 
 
 def load_analyser(run: str | os.PathLike | RunFolder, settings: Settings | None = None) -> Analyser:
