@@ -34,6 +34,40 @@ log = logging.getLogger(__name__)
 MAX_PAGE_BYTES = 20 * 1024 * 1024
 
 
+class ListingOrder:
+    """The listing pages in visiting order: the site's own "next" link wherever a page has one, else the
+    source's numbered sequence.
+
+    A site's link knows its pagination better than our numbering does; once a site has linked its pages,
+    a page without a link is its last (guessing further numbers would only refetch pages). Each URL is
+    visited once, so a link back to an earlier page cannot loop.
+    """
+
+    def __init__(self, numbered: Iterator[str]):
+        self._numbered = iter(numbered)
+        self._visited: set[str] = set()
+        self._next_link: str | None = None
+        self._site_links = False
+
+    def linked(self, url: str | None) -> None:
+        """The page just visited links this one as its next (None: it has no such link)."""
+        self._next_link = url
+        self._site_links = self._site_links or url is not None
+
+    def __iter__(self) -> Iterator[str]:
+        url = next(self._numbered, None)
+        while url is not None:
+            self._visited.add(url)
+            self._next_link = None
+            yield url
+            if self._next_link is not None:
+                url = self._next_link if self._next_link not in self._visited else None
+            elif self._site_links:
+                url = None
+            else:
+                url = next((u for u in self._numbered if u not in self._visited), None)
+
+
 @dataclass(frozen=True)
 class CrawlPlan:
     source: Source
@@ -122,7 +156,8 @@ class Crawl:
         plan, source = self.plan, self.plan.source
         brands = plan.brands
         seen: set[str] = set()  # a listing can shift while we page through it: visit each collection once
-        for number, listing_url in enumerate(source.listing_urls(plan.site, brands), start=1):
+        order = ListingOrder(source.listing_urls(plan.site, brands))
+        for number, listing_url in enumerate(order, start=1):
             if plan.max_pages and number > plan.max_pages:
                 return
             try:
@@ -145,6 +180,7 @@ class Crawl:
                     dump_page(plan.out / "html", listing_url, body)
                 continue
             self.keep_page(listing_url, body, cached)
+            order.linked(source.next_listing_url(body, listing_url))
             infos = [source.collection_info(u) for u in urls]
             for url, info in zip(urls, infos, strict=True):
                 if url not in seen:

@@ -42,6 +42,10 @@ class Source(ABC):
     def parse_listing(self, html: bytes, page_url: str) -> list[str]:
         """Absolute collection URLs on a listing page, in page order, without repeats."""
 
+    def next_listing_url(self, html: bytes, page_url: str) -> str | None:
+        """The site's own link to the listing page after this one, if the page has one (None: use `listing_urls`)."""
+        return None
+
     @abstractmethod
     def collection_info(self, collection_url: str) -> ShowInfo:
         """Brand, show type, season, year and city, from the collection URL alone (used to filter before fetching)."""

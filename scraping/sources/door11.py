@@ -4,7 +4,14 @@ Site facts, and how sure we are of each. FACT = seen in the thesis author's publ
 (Selenium + BeautifulSoup) and the thesis's CSV extract; ASSUMPTION = our inference, checked
 only against our fixtures, to revisit with `--dump-html` if a crawl finds nothing.
 
-- FACT: listing pages are `https://door11.com/?query-0-page=N`, N = 1, 2, …
+- FACT: the author's scraper read listing pages `https://door11.com/?query-0-page=N` for N = 0 … 245
+  (`for i in range(0, 246)`): it starts at page 0, so the crawl does too.
+- ASSUMPTION: the listings are a WordPress query loop, which renders page 0 (the bare listing) and
+  page 1 alike; the collection seen twice is visited once.
+- ASSUMPTION: a listing page may carry the site's own pagination link (`rel="next"`, WordPress's
+  `.wp-block-query-pagination-next`, or an anchor reading "Next"). Where it does, the crawl follows it
+  rather than our numbering, and a later page without one is the last; where no page has one, the
+  crawl counts N = 0, 1, 2, … as the author did.
 - ASSUMPTION: past the last page the site answers 404 or a page without collection links;
   either ends the crawl. Pages list the newest collections first, so once a whole page is older
   than `--since` the crawl stops paging.
@@ -36,6 +43,8 @@ from scraping.sources.base import ImageRef, PageFormatError, Source
 
 LISTING_PATH = "/?query-0-page={page}"
 COLLECTION_LINKS = ".wp-block-post-featured-image a"
+NEXT_PAGE_LINKS = 'a[rel~="next"], link[rel~="next"], a.wp-block-query-pagination-next'
+FIRST_LISTING_PAGE = 0  # where the author's scraper started
 GALLERY = "div.pgcsimplygalleryblock-masonry-content"
 LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-orig-file", "src")
 
@@ -58,13 +67,18 @@ def _image_src(img) -> str:
     return ""
 
 
+def _anchor_reading_next(soup):
+    """A pagination anchor known only by its text ("Next", "Next Page", "Next »")."""
+    return next((a for a in soup.find_all("a", href=True) if a.get_text(strip=True).lower().startswith("next")), None)
+
+
 class Door11(Source):
     name = "door11"
     default_base_url = "https://door11.com"
     paginated = True
 
     def listing_urls(self, base_url: str, brands: tuple[str, ...]) -> Iterator[str]:
-        page = 1
+        page = FIRST_LISTING_PAGE
         while True:
             yield base_url.rstrip("/") + LISTING_PATH.format(page=page)
             page += 1
@@ -73,6 +87,14 @@ class Door11(Source):
         soup = BeautifulSoup(html, "html.parser")
         urls = [urljoin(page_url, a.get("href", "").strip()) for a in soup.select(COLLECTION_LINKS) if a.get("href")]
         return [u for u in dict.fromkeys(urls) if urlsplit(u).scheme in ("http", "https")]
+
+    def next_listing_url(self, html: bytes, page_url: str) -> str | None:
+        soup = BeautifulSoup(html, "html.parser")
+        link = soup.select_one(NEXT_PAGE_LINKS) or _anchor_reading_next(soup)
+        href = (link.get("href") or "").strip() if link else ""
+        url = urljoin(page_url, href) if href else None
+        # only a page of the same site: a "next" link elsewhere is not this listing's pagination
+        return url if url and urlsplit(url).netloc == urlsplit(page_url).netloc else None
 
     def collection_info(self, collection_url: str) -> ShowInfo:
         return parse_collection_slug(url_last_segment(collection_url))

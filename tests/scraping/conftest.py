@@ -150,14 +150,21 @@ DOOR11_PAGES = [
 LOGO_PATH = "/wp-content/uploads/2022/06/DOOR11-logo-BETA.png"
 
 
-def door11_listing(base: str, slugs: list[str]) -> bytes:
+def door11_listing(base: str, slugs: list[str], next_href: str | None = None) -> bytes:
+    """A WordPress query-loop listing; `next_href` renders its "Next Page" link."""
+    pagination = (
+        f'<nav class="wp-block-query-pagination"><a href="{next_href}" class="wp-block-query-pagination-next">'
+        f"Next Page</a></nav>" if next_href else ""
+    )
     posts = "".join(
         f'<li class="wp-block-post"><figure class="wp-block-post-featured-image">'
         f'<a href="{base}/{slug}/" target="_self"><img src="{base}/thumb-{i}.jpg" alt=""></a></figure>'
         f'<h2 class="wp-block-post-title"><a href="{base}/{slug}/">{slug}</a></h2></li>'
         for i, slug in enumerate(slugs)
     )
-    return f'<html><body><main><ul class="wp-block-post-template">{posts}</ul></main></body></html>'.encode()
+    return (
+        f'<html><body><main><ul class="wp-block-post-template">{posts}</ul>{pagination}</main></body></html>'
+    ).encode()
 
 
 def door11_collection(base: str, image_srcs: list[str]) -> bytes:
@@ -202,7 +209,11 @@ def build_door11(server: FixtureServer, pages=DOOR11_PAGES, images_per_collectio
     site = Door11Site(server, [list(p) for p in pages])
     base = server.base_url
     for number, slugs in enumerate(site.pages, start=1):
-        server.route(f"/?query-0-page={number}", Reply(body=door11_listing(base, slugs)))
+        # Each page links the next, as WordPress does; the last one links the empty page past the end.
+        listing = Reply(body=door11_listing(base, slugs, next_href=f"{base}/?query-0-page={number + 1}"))
+        server.route(f"/?query-0-page={number}", listing)
+        if number == 1:  # WordPress renders page 0 (the bare listing) as the first page
+            server.route("/?query-0-page=0", listing)
         for slug in slugs:
             count = (images_per_collection or {}).get(slug, 3 if slug.startswith("chanel") else 2)
             paths = [door11_image_path(slug, n) for n in range(1, count + 1)]

@@ -441,3 +441,53 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_completes(door11, server, workspace,
     assert main(argv) == 0
     _, rows = kit.read_rows(out_dir(workspace) / "runway.csv")
     assert len(rows) == 11 and len({r["sha256"] for r in rows}) == 11
+
+
+# --- listing pages: where the thesis author's scraper started, and the site's own pagination ---------------
+
+
+def _collections_at(server, kit, listings: dict[str, list[str]], next_links: dict[str, str] | None = None):
+    """A door11 site whose listing pages are exactly these paths, with a "next" link where `next_links` gives one."""
+    site = kit.build_door11(server, pages=[])
+    server.routes.pop("/?query-0-page=1", None)  # only the listings below exist
+    for path, slugs in listings.items():
+        next_path = (next_links or {}).get(path)
+        link = site.base_url + next_path if next_path else None
+        server.route(path, kit.Reply(body=kit.door11_listing(site.base_url, slugs, next_href=link)))
+        for slug in slugs:
+            photo = kit.door11_image_path(slug, 1)
+            server.route(photo, kit.Reply(body=kit.make_jpeg(), content_type="image/jpeg"))
+            site.set_collection(slug, [photo])
+    return site
+
+
+def test_the_first_listing_page_is_page_0_where_the_author_started(server, run_crawl, kit):
+    site = _collections_at(server, kit, {"/?query-0-page=0": [CHANEL], "/?query-0-page=1": [VERSACE],
+                                         "/?query-0-page=2": []})
+    summary = run_crawl("door11", site.base_url)
+    assert summary.collections == 2 and not summary.failed
+    assert server.requested(f"/{CHANEL}/") and server.requested(f"/{VERSACE}/")
+
+
+def test_the_sites_own_next_link_is_followed(server, run_crawl, kit):
+    site = _collections_at(server, kit, {"/?query-0-page=0": [CHANEL], "/listing/older/": [VERSACE, PRADA]},
+                           next_links={"/?query-0-page=0": "/listing/older/"})
+    summary = run_crawl("door11", site.base_url)
+    assert summary.collections == 3 and not summary.failed
+    # the last linked page has no next link: the listing ends there, no numbered page is guessed
+    assert not server.requested("/?query-0-page=1")
+
+
+def test_a_collection_on_two_listing_pages_counts_once(server, run_crawl, kit):
+    site = _collections_at(server, kit, {"/?query-0-page=0": [CHANEL, VERSACE], "/?query-0-page=1": [VERSACE, PRADA],
+                                         "/?query-0-page=2": []})
+    summary = run_crawl("door11", site.base_url)
+    assert summary.collections == 3 and summary.images_saved == 3
+    assert len(server.requested(f"/{VERSACE}/")) == 1
+
+
+def test_a_404_ends_the_listing(server, run_crawl, kit):
+    site = _collections_at(server, kit, {"/?query-0-page=0": [CHANEL], "/?query-0-page=1": [VERSACE]})
+    summary = run_crawl("door11", site.base_url)  # /?query-0-page=2 answers 404
+    assert summary.collections == 2 and not summary.failed and summary.images_saved == 2
+    assert server.requested("/?query-0-page=2") and not server.requested("/?query-0-page=3")
