@@ -163,6 +163,8 @@ class DataSettings:
     split: str = setting("random", "random: stratified by brand; collection: no show in two splits",
                          choices=("random", "collection"), command="prepare")
     seed: int = setting(42, "random seed of the split", command="prepare")
+    allow_incomplete: bool = setting(False, "prepare even when the split leaves a brand without test photos",
+                                     command="prepare")
     max_per_brand: int = setting(0, "keep at most N photos per brand; 0 = every photo", command="prepare")
     check_threads: int = setting(4, "threads hashing and decoding photos (decoding releases the GIL)",
                                  command="prepare")

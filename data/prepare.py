@@ -30,7 +30,7 @@ from core.logs import progress_bar
 from core.tables import read_csv_with_columns, write_csv
 from data.brands import BrandKeys, display_names, raw_to_display, select_brands
 from data.manifest import dataset_dir, default_dataset_name, image_reason, sort_manifest
-from data.splits import SPLITS, make_split, shared_groups
+from data.splits import SPLITS, TEST, make_split, shared_groups, validation_from_training_shows
 
 REQUIRED_CSV_COLUMNS = ("collection_url", "image_path", "brand")
 MASK_COLUMNS = ("figure_mask_path", "zones_mask_path")
@@ -270,6 +270,30 @@ def check_photos_left_for_two_brands(kept: pd.DataFrame, chosen: pd.DataFrame, u
                     f"a classifier needs at least {MIN_BRANDS} brands")
 
 
+def check_every_brand_has_test_photos(manifest: pd.DataFrame, split_method: str, allow_incomplete: bool) -> None:
+    """Refuse a split that leaves a brand without test photos: evaluation could not score it, and every
+    per-brand result downstream would silently leave it out."""
+    missing = sorted(set(manifest["brand"]) - set(manifest.loc[manifest["split"] == TEST, "brand"]))
+    if not missing or allow_incomplete:
+        return
+    if split_method == "collection":
+        shows = manifest[manifest["brand"].isin(missing)].groupby("brand")["collection"].nunique()
+        detail = ", ".join(f"{brand} ({'one show' if shows[brand] == 1 else f'{shows[brand]} shows'})"
+                           for brand in missing)
+        why = "the collection split keeps each show on one side, so a brand needs 2 shows to reach the test set"
+    else:
+        detail, why = ", ".join(missing), "too few photos to hold any out"
+    raise DataError(f"no test photos for {detail}: {why}. Use --split random, add more photos or shows of "
+                    f"{'it' if len(missing) == 1 else 'them'}, or pass --allow-incomplete to prepare anyway "
+                    f"(evaluation will not score {'it' if len(missing) == 1 else 'them'})")
+
+
+def borrowed_validation_note(brands: list[str]) -> str:
+    whose = "its" if len(brands) == 1 else "their"
+    return (f"validation photos of {', '.join(brands)} come from {whose} training shows (too few shows to hold one "
+            "out for validation); the test set stays show-disjoint")
+
+
 def split_notes(manifest: pd.DataFrame, val_fraction: float) -> list[str]:
     notes = []
     for split in SPLITS:
@@ -327,12 +351,18 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
 
     manifest, masks_not_found = build_manifest(capped, images_root)
     groups = split_groups(manifest)
-    manifest["split"] = make_split(
-        split_method, manifest["brand_key"].to_numpy(), groups, test_fraction, val_fraction, seed
-    )
+    split = make_split(split_method, manifest["brand_key"].to_numpy(), groups, test_fraction, val_fraction, seed)
+    borrowed = []
+    if split_method == "collection":  # the random split already gives every brand validation photos
+        split, borrowed = validation_from_training_shows(split, manifest["brand_key"].to_numpy(), val_fraction, seed)
+    manifest["split"] = split
+    check_every_brand_has_test_photos(manifest, split_method, defaults.allow_incomplete)
     manifest = sort_manifest(manifest)
+    val_from_training_shows = [displays[key] for key in borrowed]
 
     notes = [f"brands: {selection.note}", *split_notes(manifest, val_fraction)]
+    if val_from_training_shows:
+        notes.append(borrowed_validation_note(val_from_training_shows))
     folder = DatasetFolder(out_dir)
     if _manifest_changed(folder.manifest, manifest) and folder.nobg_manifest.is_file():
         notes.append("nobg/ predates this manifest: rerun `python -m data remove-background` (cached work is reused)")
@@ -357,6 +387,7 @@ def prepare_dataset(options: PrepareOptions, settings: Settings | None = None) -
             split: int(manifest.loc[manifest["split"] == split, "collection"].nunique()) for split in SPLITS
         },
         "shared_collections": shared_groups(manifest["split"], split_groups(manifest)),
+        "val_from_training_shows": val_from_training_shows,
         "rows_in_csv": len(runway),
         "rows_without_brand": len(runway) - len(branded),
         "rows_for_selected_brands": len(chosen),

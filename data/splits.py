@@ -103,6 +103,30 @@ def collection_split(labels, groups, test_fraction: float, val_fraction: float, 
     return split
 
 
+def validation_from_training_shows(split, labels, val_fraction: float, seed: int) -> tuple[np.ndarray, list]:
+    """(the split, the brands it changed): brands left without validation photos get a random slice of
+    their training photos as validation.
+
+    A brand with too few shows to hold one out for validation would otherwise be invisible to early
+    stopping and the learning-rate schedule. Those validation photos share shows with training, so
+    validation flatters that brand a little; the test split is untouched and stays show-disjoint.
+    """
+    split, labels = np.asarray(split, dtype=object).copy(), np.asarray(labels)
+    changed = []
+    if val_fraction <= 0:
+        return split, changed
+    random_state = np.random.RandomState(seed)
+    for label in sorted(np.unique(labels)):
+        rows = np.flatnonzero(labels == label)
+        train_rows = rows[split[rows] == TRAIN]
+        if (split[rows] == VAL).any() or len(train_rows) < 2:  # keep at least one photo to train on
+            continue
+        size = min(max(1, math.ceil(val_fraction * len(train_rows))), len(train_rows) - 1)
+        split[random_state.choice(train_rows, size=size, replace=False)] = VAL
+        changed.append(label)
+    return split, changed
+
+
 def make_split(method: str, labels, groups, test_fraction: float, val_fraction: float, seed: int) -> np.ndarray:
     if method == "random":
         return random_split(labels, test_fraction, val_fraction, seed)

@@ -153,12 +153,15 @@ def test_collection_split_and_cap(workspace, runway_factory):
     csv_path, _ = runway_factory({"Chanel": (5, 6), "Versace": (4, 6), "Prada": (2, 6)})
     result = prepare_dataset(PrepareOptions(csv=csv_path), data_settings(split="collection", max_per_brand=20))
     manifest, summary = result.manifest, result.summary
-    assert summary["split"] == "collection" and summary["shared_collections"] == []
-    assert manifest.groupby("collection")["split"].nunique().max() == 1
+    # Prada's two shows: one for test, one for training, whose photos also give its validation slice
+    assert summary["split"] == "collection" and summary["val_from_training_shows"] == ["Prada"]
+    shared = manifest[manifest["collection"].isin(summary["shared_collections"])]
+    assert set(shared["brand"]) == {"Prada"} and set(shared["split"]) == {"train", "val"}
+    assert manifest.assign(test=manifest["split"] == "test").groupby("collection")["test"].nunique().max() == 1
     assert summary["counts"]["total"] == {"Chanel": 20, "Prada": 12, "Versace": 20}
     assert summary["dropped_by_max_per_brand"] == (30 - 20) + (24 - 20)
     assert set(manifest.loc[manifest["split"] == "test", "brand"]) == {"Chanel", "Versace", "Prada"}
-    assert any("no val images for Prada" in note for note in summary["notes"])
+    assert any("validation photos of Prada come from its training shows" in note for note in summary["notes"])
 
 
 def test_bad_photos_are_listed_with_reasons_and_the_rest_finishes(workspace, odd_runway_factory):
