@@ -110,9 +110,17 @@ def blend(image: Image.Image, attention: np.ndarray, opacity: float, colormap: s
     return overlay(image, attention, opacity=opacity, colormap=colormap)
 
 
+def input_digest(result) -> str:
+    """sha256 of the array the model actually saw: the original photo or its cut-out, at the model's size."""
+    return hashlib.sha256(np.ascontiguousarray(result.model_input).tobytes()).hexdigest()
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def gradcam(sha: str, run_path: str, model_stamp: tuple[int, int], _run: RunInfo, _result):
-    """(Grad-CAM map of the predicted class, Spearman with the attention, top-10% overlap) — analysis.attention.gradcam."""
+def gradcam(model_input_sha: str, run_path: str, model_stamp: tuple[int, int], _run: RunInfo, _result):
+    """(Grad-CAM map of the predicted class, Spearman with the attention, top-10% overlap) — analysis.attention.gradcam.
+
+    Keyed by the model's input, not the upload: with "Remove the background first" toggled, the same
+    upload reaches the background-removed model as another input, and must get that input's Grad-CAM."""
     from analysis.attention.gradcam import agreement
 
     cam_model = artifacts.gradcam_model(_run)

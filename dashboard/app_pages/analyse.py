@@ -128,7 +128,7 @@ if st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class)"
     started = time.perf_counter()
     for variant, result in results.items():
         run = chosen[variant]
-        cam, rho, overlap = photo.gradcam(sha, run.path, artifacts.model_stamp(run), run, result)
+        cam, rho, overlap = photo.gradcam(photo.input_digest(result), run.path, artifacts.model_stamp(run), run, result)
         fig = attention_figures.attention_gradcam_figure(
             photo.display_copy(inputs[variant]), result.attention, cam, rho, overlap, opacity, colormap
         )

@@ -146,3 +146,33 @@ def test_background_removal_gradcam_nearest_looks_and_step_times(analyse_page):
     # Moving the opacity slider re-blends from the cache: still no error.
     at.slider(key="analyse_opacity").set_value(0.8).run()
     assert not at.exception and not at.error
+
+
+def test_gradcam_follows_the_background_toggle(analyse_page, monkeypatch):
+    """Grad-CAM is computed for the input each model really saw: toggling "Remove the background first"
+    gives the background-removed model another input, which must get its own Grad-CAM (not the cached one)."""
+    from dashboard import artifacts
+
+    seen: list[np.ndarray] = []
+    real = artifacts.gradcam_model
+
+    def recording(run):
+        cam_model = real(run)
+
+        def compute(batch):
+            seen.append(np.array(batch[0]))
+            return cam_model(batch)
+
+        return compute
+
+    monkeypatch.setattr(artifacts, "gradcam_model", recording)
+    at = upload(analyse_page, "toggle.png", encode(photo(seed=11), "PNG"))  # a photo no other test uploads
+    at.toggle(key="analyse_gradcam").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(seen) == 2  # both models, on the original photo
+    before = len(seen)
+    at.toggle(key="analyse_remove_bg").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    new_inputs = seen[before:]
+    # the with-background model still sees the original (cached); the other now sees the cut-out
+    assert len(new_inputs) == 1 and not any(np.array_equal(new_inputs[0], old) for old in seen[:before])
