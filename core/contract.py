@@ -338,13 +338,17 @@ class RunFolder:
                            f"rerun `{EVALUATE_COMMAND.format(run=self.name)}`")
         return maps
 
-    def read_attention_sums(self) -> dict[str, np.ndarray]:
+    def read_attention_sums(self, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        """attention/sums.npz's arrays; `required` (e.g. SUMS_KEYS) are the ones the caller cannot do without."""
         path = self.require(self.attention_sums, EVALUATE_COMMAND.format(run=self.name))
         try:
             with np.load(path, allow_pickle=False) as sums:
                 values = {key: np.asarray(sums[key]) for key in sums.files}
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
             raise RunError(f"{path} is damaged ({exc}); rerun `{EVALUATE_COMMAND.format(run=self.name)}`") from None
+        missing = [key for key in required if key not in values]
+        if missing:
+            raise RunError(f"{path} lacks {', '.join(missing)}; rerun `{EVALUATE_COMMAND.format(run=self.name)}`")
         return values
 
     def read_embeddings(self, mmap: bool = True, rows: int | None = None) -> np.ndarray:

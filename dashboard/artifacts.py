@@ -215,14 +215,8 @@ def run_predictions(run: RunInfo) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def _attention_sums(root: str, sums_mtime: int) -> dict[str, np.ndarray]:
-    folder = RunFolder(Path(root))
-    sums = folder.read_attention_sums()
-    # The contract's reader opens the archive; the heatmaps also need every array evaluate writes in it.
-    missing = [key for key in contract.SUMS_KEYS if key not in sums]
-    if missing:
-        raise contract.RunError(f"{folder.attention_sums} lacks {', '.join(missing)}; "
-                                f"rerun `{contract.EVALUATE_COMMAND.format(run=folder.name)}`")
-    return sums
+    # The heatmaps need every array evaluate writes in the archive.
+    return RunFolder(Path(root)).read_attention_sums(required=contract.SUMS_KEYS)
 
 
 def run_attention_sums(run: RunInfo) -> dict[str, np.ndarray]:

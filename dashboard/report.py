@@ -173,13 +173,15 @@ def confusion_row(run: RunData, brand: str) -> pd.Series:
     return mine.value_counts().reindex(run.class_names, fill_value=0).astype(int)
 
 
-def read_attention_sums(run: RunData) -> dict[str, np.ndarray] | None:
-    """attention/sums.npz as arrays, or None when the run was evaluated without it."""
-    path = run.folder.attention_sums
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as sums:
-        return {key: sums[key] for key in sums.files}
+def read_attention_sums(run: RunData) -> tuple[dict[str, np.ndarray] | None, str]:
+    """attention/sums.npz through the contract (None when the run was evaluated without it) and, when it is
+    damaged, the contract's message: a damaged file costs its section, not the report."""
+    if not run.folder.attention_sums.is_file():
+        return None, ""
+    try:
+        return run.folder.read_attention_sums(), ""
+    except ContractError as exc:
+        return None, str(exc)
 
 
 def example_looks(run: RunData, brand: str, count: int) -> pd.DataFrame:
@@ -322,7 +324,10 @@ def heat_panels(label: str, count: int, mean: np.ndarray) -> list[dict]:
     return panels
 
 
-def heatmap_context(sums: dict[str, np.ndarray] | None, brand: str, class_names: list[str], run_name: str) -> dict:
+def heatmap_context(sums: dict[str, np.ndarray] | None, problem: str, brand: str, class_names: list[str],
+                    run_name: str) -> dict:
+    if problem:
+        return {"message": problem}
     if sums is None:
         return {"message": f"This run has no attention/sums.npz (run `python -m model evaluate --run {run_name}`)."}
     names = [str(n) for n in sums["class_names"]] if "class_names" in sums else class_names
@@ -465,7 +470,7 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "plotly_js": Markup(get_plotlyjs()),  # inline, so the file opens offline
         "index": index_context(index, origin, current_section(data.directory, "split_comparison"), brand),
         "confusion": confusion_context(confusion_row(data, brand), brand),
-        "heatmaps": heatmap_context(read_attention_sums(data), brand, data.class_names, data.name),
+        "heatmaps": heatmap_context(*read_attention_sums(data), brand, data.class_names, data.name),
         "body_zones": body_zone_context(data.metrics, brand, data.name),
         "identity": identity_context(*read_identity(data), brand),
         "drift": drift_context(current_section(data.directory, "drift"), brand),

@@ -97,6 +97,8 @@ def test_attention_arrays_are_validated(run):
         run.read_attention_maps()
     np.savez(run.attention_sums, by_true_native=np.ones((2, 3, 3)))
     assert run.read_attention_sums()["by_true_native"].shape == (2, 3, 3)
+    with pytest.raises(RunError, match="lacks by_pred_native"):
+        run.read_attention_sums(required=("by_true_native", "by_pred_native"))
     run.attention_sums.write_bytes(run.attention_sums.read_bytes()[:50])
     with pytest.raises(RunError, match="damaged"):
         run.read_attention_sums()

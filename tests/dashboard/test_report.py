@@ -71,6 +71,18 @@ def test_report_without_attention_or_photos_still_renders(run_kit, workspace, se
     assert "photo(s) could not be read" in page
 
 
+def test_a_truncated_attention_archive_costs_its_section_not_the_report(run_kit, workspace, settings):
+    looks = run_kit.make_looks(BRANDS, 4)
+    truth = np.array([BRANDS.index(b) for b in looks["brand"]])
+    run_dir = run_kit.write_run(workspace, "cut", looks, BRANDS, truth, np.eye(3)[truth] + 0.1)
+    sums = Path(run_dir) / "attention" / "sums.npz"
+    sums.parent.mkdir(exist_ok=True)
+    np.savez(sums, by_true_native=np.ones((3, 2, 2)))
+    sums.write_bytes(sums.read_bytes()[:40])
+    page = build_report("cut", "Versace", settings)
+    assert "sums.npz is damaged" in page and "python -m model evaluate --run cut" in page
+
+
 def test_report_charts_have_no_modebar(report_run, settings):
     """Plotly's toolbar is switched off in every chart, so the printed PDF does not carry it over each one."""
     page = build_report("rep-raw", "Rick Owens", settings)
