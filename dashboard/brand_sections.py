@@ -85,12 +85,13 @@ def distinctiveness(sel: ui.Selection, runs: dict[str, RunInfo], analytics: dict
             r = row.iloc[0]
             c = st.columns(5)
             c[0].metric("Index (0–100)", f"{r['index']:.1f}", help=f"95% CI {r['index_low']:.1f}–{r['index_high']:.1f}")
-            c[1].metric("Recall", f"{r['recall']:.2f}")
-            c[2].metric("F1", f"{r['f1']:.2f}")
+            c[1].metric("Recall", f"{r['recall']:.2f}", help=_ci_help(r, "recall"))
+            c[2].metric("F1", f"{r['f1']:.2f}", help=_ci_help(r, "f1"))
             c[3].metric("Silhouette", f"{r['silhouette']:.2f}")
             c[4].metric("Margin", f"{r['margin']:.2f}")
-            st.caption(f"95% CI of the index: {r['index_low']:.1f}–{r['index_high']:.1f}; most often mistaken for "
-                       f"{r.get('most_confused_with') or 'no other brand'}.")
+            st.caption(f"95% CIs (bootstrap): index {r['index_low']:.1f}–{r['index_high']:.1f}, recall "
+                       f"{_range(r, 'recall')}, F1 {_range(r, 'f1')} on {int(r.get('support') or 0)} test looks; "
+                       f"most often mistaken for {r.get('most_confused_with') or 'no other brand'}.")
         fig = brand_figures.index_figure(table, highlight=brand, comparison=pd.DataFrame(comparison) if comparison else None)
         ui.show_figure(fig, pd.DataFrame(comparison) if comparison else table, f"{run.name}-distinctiveness", f"index_{variant}")
     if formula:  # the definition, in the analytics' own words: the number is never a black box
@@ -139,3 +140,12 @@ def report_export(sel: ui.Selection, run: RunInfo, brand: str) -> None:
             file_name=f"{ui.safe_name(run.name)}-{ui.safe_name(brand)}-report.html", mime="text/html",
             key="report_download", on_click="ignore",
         )
+
+
+def _range(record, name: str) -> str:
+    low, high = record.get(f"{name}_low"), record.get(f"{name}_high")
+    return "–" if low is None or high is None or pd.isna(low) or pd.isna(high) else f"{low:.2f}–{high:.2f}"
+
+
+def _ci_help(record, name: str) -> str:
+    return f"95% CI (bootstrap) {_range(record, name)}"

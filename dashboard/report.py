@@ -44,6 +44,7 @@ from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
 from core.contract import ContractError, RunConfig, RunFolder
+from core.evidence import accuracy_text, test_set_warning
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
 from core.tables import read_csv
@@ -303,6 +304,7 @@ def confusion_context(row: pd.Series, brand: str) -> dict:
     total = int(row.sum())
     return {
         "total": total,
+        "recall": accuracy_text(row.get(brand, 0) / total, total) if total else "– (no test looks)",
         "rows": [
             {"house": house, "looks": int(count), "share": f"{(count / total if total else 0):.0%}"}
             for house, count in row.items()
@@ -467,6 +469,7 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "variant": data.config.get("variant") or "unknown",
         "looks": len(data.predictions),
         "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
+        "test_set_warning": test_set_warning(data.metrics or {}),
         "plotly_js": Markup(get_plotlyjs()),  # inline, so the file opens offline
         "index": index_context(index, origin, current_section(data.directory, "split_comparison"), brand),
         "confusion": confusion_context(confusion_row(data, brand), brand),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.contract import PREDICTIONS_FILE, probability_columns
+from core.evidence import interval_of, test_set_warning
 
 REPORT_COLUMNS = ["precision", "recall", "f1", "support"]
 AVERAGES = ("macro avg", "weighted avg")
@@ -49,39 +50,41 @@ def report_frame(metrics: dict, class_names: list[str]) -> pd.DataFrame:
     return frame
 
 
-def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of an accuracy: honest on a few photos, where `p ± 1.96·se` is not."""
-    from scipy.stats import binomtest
+def with_recall_intervals(report: pd.DataFrame) -> pd.DataFrame:
+    """The report with each brand's recall (its own accuracy) bracketed by a 95% Wilson interval."""
+    report = report.copy()
+    brands = [name for name in report.index if name not in AVERAGES]
+    bounds = {name: interval_of(report.at[name, "recall"], report.at[name, "support"])
+              if pd.notna(report.at[name, "recall"]) and pd.notna(report.at[name, "support"]) else (np.nan, np.nan)
+              for name in brands}
+    report["recall_low"] = pd.Series({name: low for name, (low, _) in bounds.items()}, dtype=float)
+    report["recall_high"] = pd.Series({name: high for name, (_, high) in bounds.items()}, dtype=float)
+    return report
 
-    if total <= 0:
-        return float("nan"), float("nan")
-    interval = binomtest(int(correct), int(total)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(interval.low), float(interval.high)
 
-
-def accuracy_text(accuracy: float | None, total: int | None) -> str:
-    """`0.817 [0.737, 0.877]`: the accuracy with its 95% Wilson interval, "–" when unknown."""
-    if accuracy is None:
-        return "–"
-    if not total:
-        return f"{accuracy:.3f}"
-    low, high = accuracy_interval(round(accuracy * total), total)
-    return f"{accuracy:.3f} [{low:.3f}, {high:.3f}]"
+def validation_photos(config_details: dict) -> int | None:
+    """How many validation photos a run's val accuracy was measured on (its config's split counts)."""
+    try:
+        return int(config_details["counts"]["by_split"]["val"]) or None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def models_table(runs: list, metrics_of) -> pd.DataFrame:
-    """One row per evaluated run: architecture, variant, accuracy with its 95% interval, top-2, test photos."""
+    """One row per evaluated run: architecture, variant, accuracy with its 95% interval, top-2, test photos,
+    and the warning of a test set that can't support the numbers."""
     rows = []
     for run in runs:
         metrics = metrics_of(run) or {}
         accuracy, total = metric_value(metrics, "accuracy"), metric_value(metrics, "n_images")
-        low, high = accuracy_interval(round(accuracy * total), int(total)) if accuracy is not None and total else (None, None)
+        low, high = interval_of(accuracy, int(total) if total else None)
         rows.append({"run": run.name, "architecture": run.architecture or "–", "variant": run.variant,
                      "accuracy": accuracy, "ci_low": low, "ci_high": high,
                      "top-2 accuracy": metric_value(metrics, "top2_accuracy"),
-                     "test photos": int(total) if total else None})
+                     "test photos": int(total) if total else None,
+                     "warning": test_set_warning(metrics) or ""})
     return pd.DataFrame(rows, columns=["run", "architecture", "variant", "accuracy", "ci_low", "ci_high",
-                                       "top-2 accuracy", "test photos"])
+                                       "top-2 accuracy", "test photos", "warning"])
 
 
 def comparison_rows(summary: dict, dataset: str) -> pd.DataFrame:

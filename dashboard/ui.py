@@ -20,6 +20,7 @@ import streamlit as st
 
 from core.config import get_settings
 from core.contract import ContractError
+from core.evidence import test_set_warning
 from core.fileio import write_text_atomic
 from core.tables import write_csv
 from dashboard import artifacts
@@ -199,6 +200,14 @@ def read_or_warn(read, *args):
     except ContractError as exc:
         st.warning(str(exc), icon=":material/report:")
         return None
+
+
+def warn_if_test_set_is_thin(run: RunInfo, metrics: dict | None) -> None:
+    """The test-set warning beside the numbers of a run whose test set leaves brands out or scores one on a
+    handful of photos (`core.evidence`)."""
+    warning = test_set_warning(metrics or {})
+    if warning:
+        st.warning(f"`{run.name}`: {warning}", icon=":material/warning:")
 
 
 def no_runs(sel: Selection) -> None:

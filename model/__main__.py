@@ -22,6 +22,7 @@ import sys
 
 from core.cli import add_settings_options, settings_from_options
 from core.config import ARCHITECTURES, Settings, get_settings
+from core.evidence import accuracy_text
 from core.logs import configure
 
 
@@ -184,8 +185,11 @@ def _baseline(args, settings) -> int:
               if v is not None}
     settings = settings.replace(model=dataclasses.replace(settings.model, **chosen))
     metrics = train_baseline(args.data, args.variant, args.run, settings)
-    print(f"baseline: accuracy {metrics['accuracy']:.3f}, top-2 {metrics['top2_accuracy']:.3f} "
+    print(f"baseline: accuracy {accuracy_text(metrics['accuracy'], metrics['n_images'])}, "
+          f"top-2 {accuracy_text(metrics['top2_accuracy'], metrics['n_images'])} (95% intervals) "
           f"on {metrics['n_images']} test photos")
+    if metrics.get("test_set_warning"):
+        print(f"warning: {metrics['test_set_warning']}", file=sys.stderr)
     return 0
 
 

@@ -29,6 +29,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.config import Settings, get_settings
 from core.contract import DataError, RunConfig, RunFolder
+from core.evidence import accuracy_text
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
 from model.data import dataset_name, labels_for, ordered_class_names, read_manifest, resolve_manifest, split_rows
 from model.evaluation import classification_metrics, confusion_frame, predictions_frame
@@ -121,6 +122,9 @@ def train_baseline(data: str, variant: str = "raw", run: str | None = None, sett
         np.save(tmp, x_test.astype(np.float32))
     write_json_atomic(folder.metrics, metrics)
     folder.write_config(config)  # last: a run folder with a config is a complete run to the dashboard
-    log.info("baseline %s: accuracy %.3f, top-2 %.3f on %d test photos (%.1f s)", folder.name, metrics["accuracy"],
-             metrics["top2_accuracy"], len(test_rows), seconds)
+    log.info("baseline %s: accuracy %s, top-2 %s (95%% intervals) on %d test photos (%.1f s)", folder.name,
+             accuracy_text(metrics["accuracy"], len(test_rows)), accuracy_text(metrics["top2_accuracy"], len(test_rows)),
+             len(test_rows), seconds)
+    if metrics["test_set_warning"]:
+        log.warning("baseline %s: %s", folder.name, metrics["test_set_warning"])
     return metrics

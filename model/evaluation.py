@@ -24,6 +24,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from core.config import Settings, get_settings
 from core.contract import RunFolder, probability_columns, resolve_run
+from core.evidence import accuracy_text, interval_of, test_set_warning
 from core.fileio import atomic_path
 from core.images import ImageError
 from core.logs import progress_bar
@@ -35,12 +36,13 @@ from model.preprocess import load_model_input
 
 # metrics.json keys this module owns; any other section (attention, background_reliance…) is kept.
 OWN_METRICS = ("split", "n_images", "class_names", "accuracy", "top2_accuracy", "per_class", "macro_avg",
-               "weighted_avg", "manifest", "evaluated_at", "seconds", "images_per_second")
+               "weighted_avg", "accuracy_interval", "top2_accuracy_interval", "test_set_warning", "manifest", "evaluated_at", "seconds", "images_per_second")
 log = logging.getLogger(__name__)
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> dict:
-    """Accuracy, top-2 accuracy and scikit-learn's per-class / macro / weighted report."""
+    """Accuracy and top-2 accuracy with their 95% Wilson intervals, scikit-learn's per-class / macro / weighted
+    report, and the warning for a test set that leaves brands out or scores one on a handful of photos."""
     labels = list(range(len(class_names)))
     y_pred = probabilities.argmax(axis=1)
     report = classification_report(y_true, y_pred, labels=labels, target_names=class_names, output_dict=True,
@@ -52,13 +54,17 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, class_
 
     # With two classes every photo is right in its top two; scikit-learn refuses (n, 2) scores for binary labels.
     top2 = 1.0 if len(labels) <= 2 else float(top_k_accuracy_score(y_true, probabilities, k=2, labels=labels))
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+    accuracy = float(accuracy_score(y_true, y_pred))
+    metrics = {
+        "accuracy": accuracy,
+        "accuracy_interval": list(interval_of(accuracy, len(y_true))),
         "top2_accuracy": top2,
+        "top2_accuracy_interval": list(interval_of(top2, len(y_true))),
         "per_class": {name: row(report[name]) for name in class_names},
         "macro_avg": row(report["macro avg"]),
         "weighted_avg": row(report["weighted avg"]),
     }
+    return {**metrics, "test_set_warning": test_set_warning(metrics)}
 
 
 def confusion_frame(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]) -> pd.DataFrame:
@@ -156,8 +162,10 @@ def evaluate(run: str | RunFolder, settings: Settings | None = None, *, split: s
             "images_per_second": round(n / seconds, 2),
         }
         metrics_tmp.write_text(json.dumps(merged_metrics(run.metrics, metrics), indent=2) + "\n")
-    log.info("[evaluate] %s: accuracy %.3f, top-2 %.3f on %d %s photos; artifacts in %s", run.name,
-             metrics["accuracy"], metrics["top2_accuracy"], n, split, run.root)
+    log.info("[evaluate] %s: accuracy %s, top-2 %s (95%% intervals) on %d %s photos; artifacts in %s", run.name,
+             accuracy_text(metrics["accuracy"], n), accuracy_text(metrics["top2_accuracy"], n), n, split, run.root)
+    if metrics["test_set_warning"]:
+        log.warning("[evaluate] %s: %s", run.name, metrics["test_set_warning"])
     return metrics
 
 

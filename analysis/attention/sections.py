@@ -101,18 +101,22 @@ def reliance_section(per_image: pd.DataFrame, brands: list[str], fill: str) -> d
     treatments = [t for t in TREATMENTS if per_image[f"correct_{t}"].notna().any()]
     if "original" not in treatments:
         raise AttentionError("no image was evaluated for background reliance")
-    per_brand, per_brand_drop = {}, {}
+    per_brand, per_brand_drop, per_brand_photos = {}, {}, {}
     for brand in brands:
         rows = per_image[per_image["brand"] == brand]
         if rows["correct_original"].notna().any():
             per_brand[brand] = {t: _accuracy(rows[f"correct_{t}"]) for t in treatments}
             per_brand_drop[brand] = {t: _paired_drop(rows, t) for t in treatments}
+            per_brand_photos[brand] = {t: int(rows[f"correct_{t}"].notna().sum()) for t in treatments}
     return {
         "treatments": treatments,
         "accuracy": {t: _accuracy(per_image[f"correct_{t}"]) for t in treatments},
         "drop": {t: _paired_drop(per_image, t) for t in treatments},
         "per_brand": per_brand,
         "per_brand_drop": per_brand_drop,
+        # the photos behind each accuracy: the dashboard's 95% intervals
+        "photos": {t: int(per_image[f"correct_{t}"].notna().sum()) for t in treatments},
+        "per_brand_photos": per_brand_photos,
         "n_images": int(per_image["correct_original"].notna().sum()),
         "fill": fill,
     }

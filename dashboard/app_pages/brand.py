@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import evidence
 from core.contract import probability_columns
 from dashboard import artifacts, brand_sections, figures, sections, tables, ui
 
@@ -36,6 +37,12 @@ recall = float((brand_rows["predicted"] == brand).mean()) if len(brand_rows) els
 m1, m2, m3 = st.columns(3)
 m1.metric("Test photos", len(brand_rows))
 m2.metric("Recognised (recall)", f"{recall:.0%}" if len(brand_rows) else "–")
+m2.caption(evidence.interval_caption(recall, len(brand_rows)) if len(brand_rows) else
+           f"no test photos of {brand}: its recognition is not measured")
+if len(brand_rows) < evidence.FEW_TEST_PHOTOS:
+    st.warning(f"Only {len(brand_rows)} test photo{'s' if len(brand_rows) != 1 else ''} of {brand} in `{run.name}`: "
+               "every number on this page about the brand rests on them. Prepare with --split random, or add "
+               "photos or shows.", icon=":material/warning:")
 other, brand_as_other, other_as_brand = tables.most_confused_with(matrix, brand)
 m3.metric("Most confused with", other or "nobody")
 

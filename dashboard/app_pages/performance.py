@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import evidence
 from core.contract import probability_columns
 from dashboard import artifacts, figures, tables, thesis, ui
 
@@ -26,12 +27,17 @@ for col, (variant, run) in zip(columns, chosen.items(), strict=True):
         st.subheader(sel.label(variant))
         metrics = ui.read_or_warn(artifacts.run_metrics, run) or {}
         matrix = matrices[variant] = ui.read_or_warn(artifacts.run_confusion, run)
+        ui.warn_if_test_set_is_thin(run, metrics)
         m1, m2, m3 = st.columns(3)
         accuracy = tables.metric_value(metrics, "accuracy")
         top2 = tables.metric_value(metrics, "top_2_accuracy", "top2_accuracy", "top-2 accuracy", "top_k_accuracy")
+        tested = tables.metric_value(metrics, "n_images")
+        tested = int(tested) if tested else int(matrix.to_numpy().sum()) if matrix is not None else None
         m1.metric("Accuracy", f"{accuracy:.3f}" if accuracy is not None else "–")
+        m1.caption(evidence.interval_caption(accuracy, tested))
         m2.metric("Top-2 accuracy", f"{top2:.3f}" if top2 is not None else "–")
-        m3.metric("Test photos", int(matrix.to_numpy().sum()) if matrix is not None else "–")
+        m2.caption(evidence.interval_caption(top2, tested))
+        m3.metric("Test photos", tested if tested is not None else "–")
         if matrix is None:  # read_or_warn said which file and what to rerun
             continue
         event = ui.show_figure(
@@ -49,7 +55,10 @@ for col, (variant, run) in zip(columns, chosen.items(), strict=True):
         if report.empty:  # an older metrics.json: recompute from the confusion matrix
             report = tables.report_from_confusion(matrix)
         reports[sel.label(variant)] = report
-        st.dataframe(report.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}", "support": "{:.0f}"}))
+        report = tables.with_recall_intervals(report)
+        st.dataframe(report.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}", "support": "{:.0f}",
+                                          "recall_low": "{:.2f}", "recall_high": "{:.2f}"}, na_rep=""))
+        st.caption("recall_low–recall_high: 95% Wilson interval of each brand's recall (its own accuracy).")
         st.download_button(
             "Download report (CSV)", ui.csv_bytes(report.reset_index()), f"{run.name}-report.csv",
             "text/csv", key=f"report_csv_{variant}", on_click="ignore",
@@ -71,6 +80,8 @@ if side_by_side.empty:
     st.info("No evaluated run of this dataset yet.")
 else:
     side_by_side["label"] = side_by_side["run"] + " (" + side_by_side["architecture"] + ")"
+    for _, row in side_by_side[side_by_side["warning"] != ""].iterrows():
+        st.warning(f"`{row['run']}`: {row['warning']}", icon=":material/warning:")
     ui.show_figure(figures.accuracy_intervals_figure(side_by_side, "label", "Test accuracy per run", "variant"),
                    side_by_side.drop(columns="label"), f"{sel.dataset}-models", "models_side_by_side")
 
@@ -141,4 +152,6 @@ for col, variant in zip(columns, ("raw", "nobg"), strict=True):
         )
         st.markdown(f"**{thesis.report_title(variant)}**")
         st.dataframe(thesis.report(variant).style.format({"precision": "{:.2f}", "recall": "{:.2f}", "f1": "{:.2f}"}))
-        st.caption(f"Accuracy recomputed from its confusion matrix: {tables.accuracy_from_confusion(ref_matrix):.3f}")
+        st.caption("Accuracy recomputed from its confusion matrix: "
+                   f"{evidence.accuracy_text(tables.accuracy_from_confusion(ref_matrix), int(ref_matrix.to_numpy().sum()))}"
+                   " (95% Wilson interval)")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import artifacts, figures, ui
+from core import evidence
+from dashboard import artifacts, figures, tables, ui
 
 sel = ui.page_header(
     "Training", "Accuracy and loss per epoch, training vs validation, for both variants (thesis figure 3.7)."
@@ -35,15 +36,20 @@ st.caption(
 )
 
 cols = st.columns(len(histories))
-for col, (label, history) in zip(cols, histories.items(), strict=True):
+for col, (variant, run) in zip(cols, [(v, r) for v, r in chosen.items() if sel.label(v) in histories], strict=True):
+    history = histories[sel.label(variant)]
     best = figures.best_epoch(history)
     row = history.loc[history["epoch"] == best].iloc[0] if best is not None else history.iloc[-1]
+    config = ui.read_or_warn(artifacts.run_config, run)
+    validated = tables.validation_photos(config.details if config else {})
     with col:
-        st.markdown(f"**{label}**")
+        st.markdown(f"**{sel.label(variant)}**")
         a, b, c = st.columns(3)
         a.metric("Epochs", int(history["epoch"].max()))
         b.metric("Best epoch", best if best is not None else "–")
-        c.metric("Val accuracy there", f"{row.get('val_accuracy', float('nan')):.3f}")
+        accuracy = row.get("val_accuracy", float("nan"))
+        c.metric("Val accuracy there", f"{accuracy:.3f}")
+        c.caption(evidence.interval_caption(accuracy, validated) or "validation photos unknown: no interval")
 
 with st.expander("Training settings"):
     for variant, run in chosen.items():

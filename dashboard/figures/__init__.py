@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.evidence import interval_of
+
 RAW_COLOUR = "#1f77b4"
 NOBG_COLOUR = "#d62728"
 THESIS_COLOUR = "#7f7f7f"
@@ -183,6 +185,19 @@ def confusion_row_figure(row: pd.Series, brand: str) -> go.Figure:
     )
     fig.update_layout(yaxis=dict(title="share of its test photos", tickformat=".0%", range=[0, 1.05]))
     return layout(fig, f"{brand} photos predicted as", height=340)
+
+
+def wilson_error_bars(accuracy, photos) -> dict | None:
+    """Plotly `error_y`/`error_x` of accuracies measured on `photos` each: their 95% Wilson intervals
+    (None when the counts are unknown, as in artifacts written before the counts were kept)."""
+    if photos is None:
+        return None
+    bounds = [interval_of(None if pd.isna(a) else float(a), None if pd.isna(n) else int(n))
+              for a, n in zip(accuracy, photos, strict=True)]
+    values = np.asarray([np.nan if pd.isna(a) else float(a) for a in accuracy])
+    low, high = np.asarray([b[0] for b in bounds]), np.asarray([b[1] for b in bounds])
+    return dict(type="data", symmetric=False, array=np.clip(high - values, 0, None),
+                arrayminus=np.clip(values - low, 0, None))
 
 
 def accuracy_intervals_figure(table: pd.DataFrame, label: str, title: str, colour_by: str | None = None) -> go.Figure:

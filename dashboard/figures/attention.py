@@ -14,6 +14,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from analysis.attention import METRICS, ZONES
+from dashboard.figures import wilson_error_bars
 
 METRIC_LABELS = {
     "mass_on_figure": "Attention mass on figure",
@@ -110,14 +111,27 @@ def reliance_table(reliance: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def reliance_photos(reliance: dict) -> pd.DataFrame | None:
+    """Photos scored per brand (and overall) under each treatment, the counts behind the accuracies' intervals;
+    None for a section written before the counts were kept."""
+    if "per_brand_photos" not in reliance or "photos" not in reliance:
+        return None
+    rows = {brand: dict(counts) for brand, counts in reliance["per_brand_photos"].items()}
+    rows[ALL_IMAGES] = dict(reliance["photos"])
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def background_reliance_figure(reliance: dict, title: str = "Accuracy when the background changes") -> go.Figure:
     """Grouped bars: accuracy per brand (and over all photos) under each background treatment."""
     table = reliance_table(reliance)
+    photos = reliance_photos(reliance)
     figure = go.Figure()
     for treatment in reliance.get("treatments", []):
         drops = table.get(f"drop {treatment}", pd.Series(0.0, index=table.index))
         figure.add_trace(go.Bar(
             name=TREATMENT_LABELS.get(treatment, treatment), x=table.index, y=table[treatment],
+            error_y=wilson_error_bars(table[treatment], photos[treatment].reindex(table.index))
+            if photos is not None and treatment in photos else None,
             customdata=drops.to_numpy(),
             hovertemplate="%{x}<br>accuracy %{y:.3f}<br>drop %{customdata:.3f}<extra></extra>",
         ))

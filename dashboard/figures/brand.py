@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from dashboard.figures import layout
+from dashboard.figures import layout, wilson_error_bars
 
 RANDOM_COLOUR = "#1f77b4"
 COLLECTION_COLOUR = "#ff7f0e"
@@ -113,7 +113,7 @@ def drift_figure(table: pd.DataFrame, highlight: str | None = None) -> go.Figure
     colours = brand_colours(table["brand"])
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-        subplot_titles=("Drift from the brand's all-years centroid (cosine distance)", "Accuracy"),
+        subplot_titles=("Drift from the brand's all-years centroid (cosine distance)", "Accuracy (95% Wilson interval)"),
     )
     for brand, part in table.groupby("brand", sort=True):
         part = part.sort_values("period")
@@ -124,6 +124,7 @@ def drift_figure(table: pd.DataFrame, highlight: str | None = None) -> go.Figure
                 x=part["period"].astype(str), y=part[column], mode="lines+markers", name=str(brand),
                 legendgroup=str(brand), showlegend=row == 1, line=dict(color=colour, width=width),
                 customdata=part["looks"], hovertemplate=f"{brand} %{{x}}: %{{y:.3f}} (%{{customdata}} looks)<extra></extra>",
+                error_y=wilson_error_bars(part["accuracy"], part["looks"]) if column == "accuracy" else None,
                 row=row, col=1,
             )
     if highlight is not None and "null_p95" in table.columns:

@@ -11,6 +11,7 @@ import pytest
 from sklearn.metrics import classification_report
 
 from core.config import get_settings
+from core import evidence
 from core.contract import ContractError, DatasetFolder, RunFolder
 from core.images import ImageError
 from dashboard import artifacts, figures, photo, tables, thesis, ui
@@ -274,7 +275,7 @@ def test_models_table_gives_every_accuracy_its_wilson_interval():
     assert first["ci_low"] < 0.9 < first["ci_high"] and first["ci_high"] - first["ci_low"] < 0.12
     # 9 of 9 right is no proof: the interval reaches far below 1 (Wilson: about 0.70)
     assert second["ci_high"] == pytest.approx(1.0) and second["ci_low"] < 0.71
-    assert tables.accuracy_text(0.9, 120).startswith("0.900 [0.83")
+    assert evidence.accuracy_text(0.9, 120).startswith("0.900 [0.83")
     assert list(table["architecture"]) == ["attention-pool", "baseline"]
 
 

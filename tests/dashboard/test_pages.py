@@ -66,6 +66,7 @@ def test_training_marks_the_best_epoch_for_both_variants(demo, open_page):
     assert chart_count(at) == 1
     labels = [m.label for m in at.metric]
     assert labels.count("Best epoch") == 2
+    assert texts(at).count("95% interval") == 2  # the validation accuracy's, on the run's validation photos
 
 
 def test_performance_shows_both_matrices_reports_and_the_corrected_thesis(demo, open_page):
@@ -79,6 +80,11 @@ def test_performance_shows_both_matrices_reports_and_the_corrected_thesis(demo, 
     assert "Models side by side" in text and "Seeds and architectures" in text
     assert "Captions corrected" in text and "0.86" in text and "0.68" in text
     assert "printed as Table 3.4" in text and "printed as Table 3.2" in text
+    # Every accuracy carries its interval, and the tiny demo's 1–2 test photos per house are called out.
+    assert text.count("95% interval") >= 4 and "(95% Wilson interval)" in text
+    assert "Incomplete test set: fewer than 5 test photos of" in text
+    assert text.count("`demo-raw`: Incomplete test set") == 2  # beside its numbers, and in the side-by-side
+    assert {"recall_low", "recall_high"} <= set(at.dataframe[0].value.columns)
     at.toggle(key="perf_normalised").set_value(True).run()
     assert not at.exception
     # Picking a confusion cell lists its photos.
@@ -116,6 +122,9 @@ def test_brand_page_examples_confusion_and_index(demo, open_page):
     assert "No distinctiveness index" not in texts(at)
     assert any("Index" in m.label for m in at.metric)
     assert "**Formula.** Distinctiveness index = 100 ×" in texts(at)  # the formula is on the page
+    # The brand's recall with its interval, and a warning: the tiny demo has 1–2 test photos per house.
+    assert "95% interval" in texts(at) and "95% CIs (bootstrap): index" in texts(at)
+    assert any("test photo" in w.value and "every number on this page" in w.value for w in at.warning)
     at.button(key="report_build").click().run()  # dashboard/report.py builds the brand's HTML report
     assert not at.exception and not at.error, [e.value for e in at.error]
     report = at.get("download_button")[-1]

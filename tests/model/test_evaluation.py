@@ -105,3 +105,14 @@ def test_re_evaluation_keeps_other_sections_and_leaves_no_temporaries(evaluated_
     assert stored["accuracy"] == again["accuracy"] == metrics["accuracy"]
     assert not [p for p in run.root.rglob("*") if ".tmp" in p.name]
     assert pd.read_csv(run.history)["epoch"].tolist() == list(range(1, evaluated_run.options["epochs"] + 1))
+
+
+def test_metrics_carry_intervals_and_the_warning_of_a_test_set_without_a_brand():
+    probabilities = np.array([[0.8, 0.1, 0.1]] * 6 + [[0.1, 0.8, 0.1]] * 3)
+    y_true = np.array([0] * 6 + [1] * 3)  # no photo of the third brand
+    metrics = classification_metrics(y_true, probabilities, ["Atelier", "Bravo", "Copia"])
+    low, high = metrics["accuracy_interval"]
+    assert metrics["accuracy"] == 1.0 and low < 0.71 and high == pytest.approx(1.0)
+    assert "no test photos of Copia" in metrics["test_set_warning"] and "Bravo (3)" in metrics["test_set_warning"]
+    complete = classification_metrics(np.array([0, 1, 2] * 5), np.eye(3)[[0, 1, 2] * 5], ["A", "B", "C"])
+    assert complete["test_set_warning"] is None
