@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,18 @@ def test_report_holds_every_section(report_run, settings):
     confusion = re.search(r"<table id='confusion-row'>(.*?)</table>", page).group(1)
     assert "<td>Rick Owens</td><td>6</td><td>75%</td>" in confusion and "<td>Chanel</td><td>2</td>" in confusion
     assert "<td>legs</td><td>45.0%</td><td>43.0%–48.0%</td>" in page
+
+
+def test_the_report_brackets_recall_and_warns_of_an_incomplete_test_set(report_run, settings, workspace):
+    page = build_report("rep-raw", "Rick Owens", settings)
+    assert "<b id='recall'>0.750 [0.409, 0.929]</b>" in page  # 6 of 8 test looks, 95% Wilson interval
+    assert "id='test-set-warning'" not in page
+    metrics_path = workspace / "runs" / "rep-raw" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["per_class"] = {"Rick Owens": {"support": 8}, "Chanel": {"support": 8}, "Versace": {"support": 0}}
+    metrics_path.write_text(json.dumps(metrics))
+    page = build_report("rep-raw", "Rick Owens", settings)
+    assert "id='test-set-warning'" in page and "no test photos of Versace" in page
 
 
 def test_examples_show_recognised_looks_then_mistakes(report_run, settings):
