@@ -45,6 +45,7 @@ columns = st.columns(len(chosen))
 for col, (variant, run) in zip(columns, chosen.items(), strict=True):
     with col:
         st.subheader(sel.label(variant))
+        ui.warn_if_test_set_is_thin(run, ui.read_or_warn(artifacts.run_metrics, run))
         sums = ui.read_or_warn(artifacts.run_attention_sums, run)
         if sums is None:
             continue
