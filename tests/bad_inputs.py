@@ -1,12 +1,14 @@
 """The bad inputs the suite tries on each surface, and what each gets: the source of docs/RELIABILITY.md.
 
-Each surface's test module parametrises over its table here (`cases(SURFACE)`), builds the bad input
-named by the case's id, and asserts that the user gets `case.message` (a fragment of the one-line
-message, or of the page's warning) with nothing lost. `check_covered` makes a test module prove it
-builds every case of its table, so no row of the document is untested.
+A row is a test case, in one of two ways:
+- table-driven: the surface's test module parametrises over `cases(SURFACE)`, builds the bad input
+  named by the case's id, asserts that the user gets `case.message`, and calls `check_covered` to
+  prove it builds every row;
+- a named test (`test=`): an existing test function in one of the surface's `tried_by` files, whose
+  source holds the quoted message (`tests/test_reliability_doc.py` parses the files to check both).
 
     python tests/bad_inputs.py           # rewrite docs/RELIABILITY.md
-    python tests/bad_inputs.py --check   # exit 1 when it is out of date (tests/test_reliability_doc.py)
+    python tests/bad_inputs.py --check   # exit 1 when it is out of date
 """
 
 from __future__ import annotations
@@ -20,30 +22,42 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md"
 
 @dataclass(frozen=True)
 class BadInput:
-    id: str  # the test id, and the key the test module builds the input by
+    id: str  # the test id, and the key a table-driven module builds the input by
     kind: str  # what is wrong with the input, as a user would say it
-    message: str  # what the user is told (the test asserts this fragment)
+    message: str  # what the user is told: a fragment the test asserts
     outcome: str = ""  # what else happens: exit code, what is kept, what still works
+    test: str | None = None  # the test function that tries it, for a row that isn't table-driven
+    quoted: bool = True  # False: `message` describes what the user sees rather than quoting it
 
 
 @dataclass(frozen=True)
 class Surface:
     title: str
-    tried_by: str  # the test module(s) that try the table
+    tried_by: tuple[str, ...]  # the test files that try the table, from the repository root
     how: str  # how the tests feed it the bad input, and what they assert besides the message
     cases: tuple[BadInput, ...]
+    outcome: str = ""  # what else happens, for the rows that don't say
+    table_test: str = ""  # the parametrised test of the table-driven rows
 
 
-def _table(*rows: tuple[str, str, str] | tuple[str, str, str, str]) -> tuple[BadInput, ...]:
+def _table(*rows: tuple[str, ...]) -> tuple[BadInput, ...]:
     return tuple(BadInput(*row) for row in rows)
+
+
+def _named(*rows: tuple) -> tuple[BadInput, ...]:
+    """Rows tried by existing tests: (test function, kind, message, outcome[, quoted])."""
+    return tuple(BadInput(f"{test}:{index}", kind, message, outcome, test, *rest)
+                 for index, (test, kind, message, outcome, *rest) in enumerate(rows))
 
 
 SURFACES: dict[str, Surface] = {
     "upload": Surface(
         title="Upload (Analyse a photo)",
-        tried_by="tests/dashboard/test_analyse.py",
+        tried_by=("tests/dashboard/test_analyse.py",),
         how="Each file is uploaded through the real page (Streamlit AppTest). The test asserts one error naming "
             "the file, no exception, no model run on it, and a good photo analysed right after.",
+        outcome="one error naming the file; no model runs on it; the next photo is analysed",
+        table_test="test_bad_files_get_one_message_and_the_app_stays_up",
         cases=_table(
             ("truncated.jpg", "a JPEG cut off after 400 bytes", "damaged or truncated"),
             ("corrupt.png", "a PNG whose data is zeros after the header", "damaged or truncated"),
@@ -55,20 +69,100 @@ SURFACES: dict[str, Surface] = {
             ("page.png", "an HTML error page saved as .png", "not an image"),
             ("truncated.webp", "a WebP cut off halfway", "damaged or truncated"),
             ("zero-size.gif", "a GIF (not a supported format) declaring 0 × 0 pixels", "not an image"),
-            ("huge.jpg", "a 26 MB file", "over the 25 MB limit", "refused before it is read"),
+        ) + _named(
+            ("test_an_upload_over_the_size_limit_is_refused", "a 26 MB file", "over the 25 MB limit",
+             "refused before it is decoded"),
+        ),
+    ),
+    "scraper": Surface(
+        title="The scraper against a local server",
+        tried_by=("tests/scraping/test_crawl_door11.py", "tests/scraping/test_parts.py"),
+        how="`python -m scraping crawl` and its fetcher run against a local HTTP server (tests/scraping/conftest.py) "
+            "that serves the site's pages and misbehaves on cue. Failures are counted by reason in the crawl's "
+            "summary and in failures.csv; nothing half-saved stays in runway.csv.",
+        cases=_named(
+            ("test_robots_txt_disallow_is_obeyed_and_reported", "robots.txt disallows a collection and a photo",
+             "page:robots_disallowed", "neither is fetched; both are counted as skipped"),
+            ("test_429_retry_after_is_honoured", "429 Too Many Requests with Retry-After",
+             "waits as long as the server asks, then fetches", "", False),
+            ("test_retry_after_beyond_the_cap_gives_up_at_once", "Retry-After longer than the cap (300 s)",
+             "image:http_429", "one request, no long sleep"),
+            ("test_500_then_200_is_retried", "a 500 that recovers", "retried with backoff, then saved", "", False),
+            ("test_persistent_500_fails_after_the_retries", "a page that keeps answering 500", "page:http_500",
+             "counted after the retries; the rest of the crawl goes on"),
+            ("test_timeouts_are_retried_then_reported", "a photo that never answers", "image:timeout",
+             "counted after the retries"),
+            ("test_broken_photos_are_failures_not_rows", "a truncated photo, an HTML page served as a photo, a 404",
+             "image:damaged_image", "each counted by reason in failures.csv; none becomes a row"),
+            ("test_the_same_photo_under_two_urls_is_saved_once", "the same photo under two URLs",
+             "image:duplicate_content", "saved once"),
+            ("test_hostile_file_names_stay_inside_the_output_folder", "file names with ../, absolute paths, "
+             "reserved names", "saved under a safe name inside the output folder", "", False),
+            ("test_malformed_page_is_logged_counted_and_not_cached", "a collection page without a gallery",
+             "page:malformed_page", "logged with its URL; fetched again next run"),
+            ("test_half_written_row_is_dropped_and_its_photo_fetched_again", "a runway.csv whose last line was cut "
+             "by a crash", "the half line is dropped and its photo fetched again", "", False),
+            ("test_killed_crawl_resumes_without_duplicates", "the crawl killed (SIGKILL) mid-run",
+             "the rerun resumes", "no photo or row duplicated", False),
+            ("test_ctrl_c_stops_cleanly_and_the_rerun_completes", "Ctrl-C mid-crawl",
+             "INTERRUPTED, rerun the same command to resume", "exit 130; the rerun completes"),
+            ("test_unusable_output_folders_are_user_errors", "--out is a file", "is a file", "exit 2"),
+            ("test_unusable_output_folders_are_user_errors", "--out holds someone else's runway.csv",
+             "choose another --out folder", "exit 2; their file untouched"),
+            ("test_bad_arguments_get_one_clear_message", "--base-url ftp://…", "not an http(s) URL", "exit 2"),
+            ("test_connection_errors_are_retried", "connection refused", "connection_error", "retried, then counted"),
+            ("test_a_body_broken_off_after_the_headers_is_retried", "a body broken off after the headers",
+             "retried; counted when it never completes", "", False),
+            ("test_oversized_downloads_are_refused", "a download over the size limit", "too_large",
+             "refused without reading it all"),
+            ("test_a_404_ends_the_listing", "a listing page that is a 404", "the listing ends there",
+             "no failure counted", False),
+        ),
+    ),
+    "training": Surface(
+        title="Training: bad data, kill and resume",
+        tried_by=("tests/model/test_training.py", "tests/model/test_data_errors.py"),
+        how="`python -m model train` (and its function) on the tiny shapes dataset (tests/model/conftest.py). A refused "
+            "run writes nothing; an interrupted one resumes from its last checkpoint with the same history.",
+        cases=_named(
+            ("test_interrupted_run_resumes_with_the_same_history", "Ctrl-C after 2 of 4 epochs",
+             "the rerun trains epochs 3–4 only", "its history and losses match an uninterrupted run", False),
+            ("test_interrupted_run_resumes_with_the_same_history", "resuming with another image size",
+             "other settings", "refused; the checkpoints are kept"),
+            ("test_killed_cli_run_resumes_from_its_last_checkpoint", "the training process killed (SIGKILL)",
+             "the rerun continues from the last checkpoint", "earlier epochs' history unchanged", False),
+            ("test_unknown_variant_is_refused_by_api_and_cli", "an unknown variant", "invalid choice", "exit 2"),
+            ("test_missing_nobg_manifest_says_what_to_run", "the background-removed manifest is missing",
+             "remove-background", "exit 1; the message says to run python -m data remove-background"),
+            ("test_malformed_manifest_gets_a_clear_error", "a manifest that is binary or empty",
+             "not a readable CSV manifest", "the file is named"),
+            ("test_malformed_manifest_gets_a_clear_error", "a manifest without the split column",
+             "lacks the column(s) split", "the file is named"),
+            ("test_malformed_manifest_gets_a_clear_error", "a row without a brand",
+             "empty 'brand' in 1 row(s), first at data row 1", "the file is named"),
+            ("test_malformed_manifest_gets_a_clear_error", "an unknown split value",
+             "unknown split value(s) ['training']", "the file is named"),
+            ("test_missing_image_names_the_file_and_trains_nothing", "a photo deleted after prepare",
+             "1 of 72 image(s) are missing", "nothing written for the refused run"),
+            ("test_unreadable_image_is_reported_with_its_path", "a photo that is not an image",
+             "cannot read a training photo", "the photo's path is named"),
+            ("test_invalid_hyperparameters_are_refused_together", "--epochs 0 and an image size of 100",
+             "epochs must be at least 1", "every problem listed at once"),
+            ("test_missing_run_and_missing_artifacts", "evaluating a run that has no model.keras",
+             "has no model.keras", "exit 1"),
         ),
     ),
 }
 
 
 def cases(surface: str) -> list[BadInput]:
-    """The table of one surface, for `pytest.mark.parametrize(..., ids=lambda c: c.id)`."""
-    return list(SURFACES[surface].cases)
+    """The table-driven rows of one surface, for `pytest.mark.parametrize(..., ids=lambda c: c.id)`."""
+    return [case for case in SURFACES[surface].cases if case.test is None]
 
 
 def check_covered(surface: str, built: set[str] | dict) -> None:
-    """Fail unless the test module builds exactly the ids of its table."""
-    expected = {case.id for case in SURFACES[surface].cases}
+    """Fail unless the test module builds exactly the ids of its table's table-driven rows."""
+    expected = {case.id for case in SURFACES[surface].cases if case.test is None}
     missing, extra = expected - set(built), set(built) - expected
     assert not missing and not extra, f"{surface}: table ids not built {sorted(missing)}, built but not listed {sorted(extra)}"
 
@@ -84,11 +178,18 @@ def render() -> str:
         "| surface | kinds of bad input | tried by |",
         "|---|---:|---|",
     ]
-    lines += [f"| [{s.title}](#{_anchor(s.title)}) | {len(s.cases)} | `{s.tried_by}` |" for s in SURFACES.values()]
+    lines += [f"| [{s.title}](#{_anchor(s.title)}) | {len(s.cases)} | {', '.join(f'`{t}`' for t in s.tried_by)} |"
+              for s in SURFACES.values()]
     for surface in SURFACES.values():
-        lines += ["", f"## {surface.title}", "", surface.how, "", "| bad input | the user is told | and |", "|---|---|---|"]
-        lines += [f"| {c.kind} | “{_cell(c.message)}” | {_cell(c.outcome)} |" for c in surface.cases]
+        lines += ["", f"## {surface.title}", "", surface.how, "",
+                  "| bad input | the user is told | and | test |", "|---|---|---|---|"]
+        lines += [f"| {_cell(c.kind)} | {_message(c)} | {_cell(c.outcome or surface.outcome)} | "
+                  f"`{c.test or f'{surface.table_test}[{c.id}]'}` |" for c in surface.cases]
     return "\n".join(lines) + "\n"
+
+
+def _message(case: BadInput) -> str:
+    return f"“{_cell(case.message)}”" if case.quoted else _cell(case.message)
 
 
 def _cell(text: str) -> str:
