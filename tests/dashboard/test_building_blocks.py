@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import classification_report
 
-from core.config import get_settings
 from core import evidence
+from core.config import get_settings
 from core.contract import ContractError, DatasetFolder, RunFolder
 from core.images import ImageError
 from dashboard import artifacts, figures, photo, tables, thesis, ui
