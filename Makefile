@@ -14,8 +14,8 @@ $(VENV)/.runtime-installed: requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
-$(VENV)/.test-installed: $(VENV)/.runtime-installed requirements-test.txt
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+$(VENV)/.test-installed: $(VENV)/.runtime-installed requirements-test.txt requirements-cluster.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt -r requirements-cluster.txt
 	@touch $@
 
 assets: $(VENV)/.runtime-installed

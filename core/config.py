@@ -303,6 +303,22 @@ class IdentitySettings:
     mean_image_photos: int = setting(256, "training photos averaged into the mean-image fill", cli=False)
 
 
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Where the heavy per-photo stages run (docs/SCALE.md): this machine's processes, or Ray actors that each
+    keep one loaded model. The outputs are byte-identical either way."""
+
+    engine: str = setting(ENGINES[0], "local: this machine's processes; ray: Ray actors, one loaded model each "
+                          "(pip install -r requirements-cluster.txt)", choices=ENGINES)
+    engine_address: str = setting("", "a Ray cluster's address (host:6379, or ray://host:10001); "
+                                  "without it, --engine ray starts a local Ray instance")
+    connect_timeout: float = setting(10.0, "seconds allowed to reach a Ray cluster before giving up", above=0)
+    task_retries: int = setting(3, "times a task is retried on a fresh worker when its worker dies", minimum=0)
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """The demo pipeline (`make run`, `python -m pipeline demo`): which dataset it builds and what it adds."""
@@ -334,6 +350,7 @@ class Settings:
     attention: AttentionSettings = field(default_factory=AttentionSettings)
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)

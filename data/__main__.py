@@ -14,6 +14,7 @@ import sys
 
 from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
+from core.engine import EngineError
 from core.images import ImageError
 from core.logs import configure
 from data import DataError
@@ -46,6 +47,7 @@ def _add_remove_background(sub) -> None:
     parser.add_argument("--dataset", required=True, help="dataset folder, or its name under workspace/datasets")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_settings_options(parser, get_settings().data, command="remove-background")
+    add_settings_options(parser, get_settings().engine)
 
 
 def _add_demo(sub, wanted: bool):
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         settings = settings.replace(data=settings_from_options(args, settings.data))
+        if args.command == "remove-background":
+            settings = settings.replace(engine=settings_from_options(args, settings.engine))
         if args.command == "prepare":
             return run_prepare(args, settings)
         if args.command == "remove-background":
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(demo, str):
             raise DataError(demo)
         return int(demo.run(args) or 0)
-    except (DataError, ImageError) as exc:
+    except (DataError, ImageError, EngineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -17,12 +17,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +31,7 @@ from PIL import Image, ImageColor
 from core.assets import AssetError
 from core.config import Settings, get_settings
 from core.contract import MANIFEST_COLUMNS, NOBG_COLUMNS, DataError, DatasetFolder, read_manifest_table, write_manifest
+from core.engine import run_tasks, threads_per_worker
 from core.fileio import atomic_path, sha256_file, write_bytes_atomic, write_json_atomic
 from core.images import ImageError, load_rgb
 from core.logs import progress_bar
@@ -199,16 +197,19 @@ def process_image(task: Task, session) -> TaskResult:
         return TaskResult(task.row, "failed", f"{task.image_path}: rembg failed ({type(exc).__name__}: {exc})")
 
 
-_WORKER_SESSION = None
+def rembg_worker(spec: tuple[str, str, int]):
+    """A worker's rembg session (model, workspace, threads), made once per worker process."""
+    model_name, workspace, threads = spec
+    return new_rembg_session(model_name, get_settings(workspace), threads=threads)
 
 
-def _init_worker(model_name: str, workspace: str, threads: int) -> None:
-    global _WORKER_SESSION
-    _WORKER_SESSION = new_rembg_session(model_name, get_settings(workspace), threads=threads)
+def cut_out(session, task: Task) -> TaskResult:
+    """One task on a worker's session (the engine's `work`)."""
+    return process_image(task, session)
 
 
-def _run_in_worker(task: Task) -> TaskResult:
-    return process_image(task, _WORKER_SESSION)
+def lost_task(task: Task, reason: str) -> TaskResult:
+    return TaskResult(task.row, "failed", f"{task.image_path}: {reason}")
 
 
 # --------------------------------------------------------------------------- the command
@@ -227,44 +228,9 @@ class BackgroundResult:
     summary: dict = field(default_factory=dict)
 
 
-def _threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
-def _run_model_tasks(tasks: list[Task], model: str, settings: Settings, workers: int, bar) -> list[TaskResult]:
-    """Tasks that need rembg: in this process for one worker, else in a pool with a session each."""
-    if workers == 1:  # no spawn cost; one session, reused
-        session = new_rembg_session(model, settings, threads=_threads_per_worker(1))
-        results = []
-        for task in tasks:
-            results.append(process_image(task, session))
-            bar.update()
-        return results
-    results = []
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),  # onnxruntime's thread pools do not survive fork
-        initializer=_init_worker,
-        initargs=(model, str(settings.paths.root), _threads_per_worker(workers)),
-    )
-    try:
-        futures = {pool.submit(_run_in_worker, task): task for task in tasks}
-        for future in as_completed(futures):
-            try:
-                results.append(future.result())
-            except BrokenProcessPool:
-                task = futures[future]
-                results.append(
-                    TaskResult(task.row, "failed", f"{task.image_path}: a worker process died; rerun to resume")
-                )
-            bar.update()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return results
-
-
 def _run_tasks(tasks: list[Task], model: str, settings: Settings, workers: int):
-    """(results, workers used, seconds spent on the images that needed the model)."""
+    """(results, workers used, seconds spent on the images that needed the model). The photos that need
+    rembg run on the chosen engine (`core.engine`), one session per worker."""
     from_cache = [task for task in tasks if task.cached]
     need_model = [task for task in tasks if not task.cached]
     workers = max(1, min(workers, len(need_model))) if need_model else 0
@@ -275,7 +241,9 @@ def _run_tasks(tasks: list[Task], model: str, settings: Settings, workers: int):
             bar.update()
         started = time.perf_counter()
         if need_model:
-            results += _run_model_tasks(need_model, model, settings, workers, bar)
+            spec = (model, str(settings.paths.root), threads_per_worker(workers))
+            results += run_tasks(need_model, make_worker=rembg_worker, spec=spec, work=cut_out, lost=lost_task,
+                                 workers=workers, engine=settings.engine, on_result=lambda result: bar.update())
         return results, workers, time.perf_counter() - started
 
 

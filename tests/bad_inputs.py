@@ -68,7 +68,7 @@ SURFACES: dict[str, Surface] = {
             ("empty.jpg", "an empty file", "empty"),
             ("page.png", "an HTML error page saved as .png", "not an image"),
             ("truncated.webp", "a WebP cut off halfway", "damaged or truncated"),
-            ("zero-size.gif", "a GIF (not a supported format) declaring 0 × 0 pixels", "not an image"),
+            ("zero-size-gif.png", "a 0 × 0 GIF renamed .png (the uploader itself refuses a .gif name)", "not an image"),
         ) + _named(
             ("test_an_upload_over_the_size_limit_is_refused", "a 26 MB file", "over the 25 MB limit",
              "refused before it is decoded"),

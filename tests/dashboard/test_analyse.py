@@ -71,7 +71,7 @@ BAD = {
     "empty.jpg": lambda: b"",
     "page.png": lambda: b"<!doctype html><html><body>404 Not Found</body></html>\n" * 10,
     "truncated.webp": lambda: (lambda whole: whole[: len(whole) // 2])(encode(photo(), "WEBP")),
-    "zero-size.gif": lambda: b"GIF89a\x00\x00\x00\x00\x00\x00\x00",
+    "zero-size-gif.png": lambda: b"GIF89a\x00\x00\x00\x00\x00\x00\x00",
 }
 
 

@@ -15,7 +15,7 @@ import requests
 from PIL import Image
 
 from core.assets import AssetError
-from core.config import get_settings
+from core.config import EngineSettings, get_settings
 from core.contract import NOBG_COLUMNS
 from data import rembg_assets
 from data.__main__ import main
@@ -174,3 +174,27 @@ def test_every_photo_failing_exits_non_zero(rembg_workspace, runway_factory, cap
         photo.write_bytes(b"")
     assert main(["remove-background", "--dataset", "src", "--workers", "1", "--no-progress"]) == 1
     assert "failed for every photo" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_workers_write_the_same_bytes_as_the_local_path(rembg_workspace, figure_runway_factory):
+    import shutil
+
+    csv_path = figure_runway_factory(4, size=(128, 192))
+    prepare_dataset(PrepareOptions(csv=csv_path), data_settings(val_fraction=0))
+
+    def run(engine: str) -> dict[str, bytes]:
+        settings = data_settings(rembg_workers=2).replace(engine=EngineSettings(engine=engine))
+        result = remove_backgrounds(BackgroundOptions(dataset="figures"), settings)
+        assert (result.summary["done"], result.summary["failed"]) == (4, 0), result.summary["failures"]
+        written = {path.relative_to(rembg_workspace).as_posix(): path.read_bytes()
+                   for folder in (result.nobg_dir, rembg_workspace / "cache" / "rembg")
+                   for path in sorted(folder.rglob("*")) if path.is_file() and path.name != "summary.json"}
+        shutil.rmtree(result.nobg_dir)
+        shutil.rmtree(rembg_workspace / "cache" / "rembg")  # the next engine does the model work again
+        return written
+
+    local, on_ray = run("local"), run("ray")
+    assert any(name.endswith(".mask.png") for name in local)
+    assert local.keys() == on_ray.keys()
+    assert [name for name in local if local[name] != on_ray[name]] == []
