@@ -46,6 +46,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
                        help="VGG16 weights: the provisioned ImageNet file, or random (tests and timing only)")
     train.add_argument("--restart", action="store_true", help="discard an existing run folder and start over")
     train.add_argument("--quiet", action="store_true", help="no progress output")
+    add_settings_options(train, defaults.engine)
 
     evaluate = commands.add_parser("evaluate", help="write a run's evaluation artifacts")
     evaluate.add_argument("--run", required=True, help="run name or run folder")
@@ -75,6 +76,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     baseline.add_argument("--preprocess", choices=("thesis", "vgg"), default=None,
                           help=f"pixel scaling, as the model it is compared with (default: {d.preprocess})")
     baseline.add_argument("--seed", type=int, default=None, help=f"random seed (default: {d.seed})")
+    add_settings_options(baseline, defaults.engine)
 
     compare = commands.add_parser("compare", help="several seeds of several architectures: mean accuracy and 95%% CI")
     compare.add_argument("--data", required=True, action="append",
@@ -87,6 +89,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     compare.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
                          help="VGG16 weights: the provisioned ImageNet file, or random (tests and timing only)")
     add_settings_options(compare, defaults.model)
+    add_settings_options(compare, defaults.engine)
 
     ens = commands.add_parser("ensemble", help="average a raw and a nobg run's probabilities -> a new run folder")
     ens.add_argument("--raw", required=True, help="the with-background run")
@@ -96,10 +99,15 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def _on_engine(args, settings: Settings) -> Settings:
+    """The settings with the engine options given (feature caching runs there)."""
+    return settings.replace(engine=settings_from_options(args, settings.engine))
+
+
 def _train(args, settings) -> int:
     from model.training import TrainRequest, train
 
-    settings = settings.replace(model=settings_from_options(args, settings.model))
+    settings = _on_engine(args, settings.replace(model=settings_from_options(args, settings.model)))
     request = TrainRequest(variant=args.variant, data=args.data, run=args.run, weights=args.weights, restart=args.restart)
     result = train(request, settings)
     print(f"run {result.run.name}: {result.epochs_done} epochs in {result.run.root}")
@@ -183,7 +191,7 @@ def _baseline(args, settings) -> int:
 
     chosen = {k: v for k, v in (("image_size", args.image_size), ("preprocess", args.preprocess), ("seed", args.seed))
               if v is not None}
-    settings = settings.replace(model=dataclasses.replace(settings.model, **chosen))
+    settings = _on_engine(args, settings.replace(model=dataclasses.replace(settings.model, **chosen)))
     metrics = train_baseline(args.data, args.variant, args.run, settings)
     print(f"baseline: accuracy {accuracy_text(metrics['accuracy'], metrics['n_images'])}, "
           f"top-2 {accuracy_text(metrics['top2_accuracy'], metrics['n_images'])} (95% intervals) "
@@ -198,7 +206,7 @@ def _compare(args, settings) -> int:
     from model.compare import compare
     from model.network import ARCHITECTURES
 
-    settings = settings.replace(model=settings_from_options(args, settings.model))
+    settings = _on_engine(args, settings.replace(model=settings_from_options(args, settings.model)))
     architectures = args.architectures.split(",") if args.architectures else [*ARCHITECTURES, BASELINE]
     table = compare(args.data, [a.strip() for a in architectures if a.strip()], args.seeds, settings,
                     variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()), name=args.name,
@@ -227,12 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(get_settings()).parse_args(argv)
     configure(quiet=getattr(args, "quiet", False))
     from core.contract import ContractError
+    from core.engine import EngineError
     from core.images import ImageError
     from model.assets import AssetError
     from model.training import TrainError
 
     settings = get_settings(args.workspace)
-    user_errors = (ContractError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError)
+    user_errors = (ContractError, TrainError, AssetError, ImageError, UsageError, FileNotFoundError, EngineError)
     try:
         return COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:

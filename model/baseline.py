@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from core.config import Settings, get_settings
+from core.config import EngineSettings, Settings, get_settings
 from core.contract import DataError, RunConfig, RunFolder
 from core.evidence import accuracy_text
 from core.fileio import atomic_path, write_dataframe_atomic, write_json_atomic
@@ -54,9 +54,10 @@ def block5_average(model: keras.Model) -> keras.Model:
     return keras.Model(features, keras.layers.GlobalAveragePooling2D()(x), name="vgg16_block5_average")
 
 
-def pooled_features(model: keras.Model, cache, paths: list[str], batch_size: int) -> np.ndarray:
+def pooled_features(model: keras.Model, cache, paths: list[str], batch_size: int,
+                    engine: EngineSettings | None = None) -> np.ndarray:
     """One 512-d average-pooled block5 vector per photo (block1-4 from the feature cache)."""
-    files = ensure_features(model, cache, paths, content_hashes(paths), batch_size=batch_size)
+    files = ensure_features(model, cache, paths, content_hashes(paths), batch_size=batch_size, engine=engine)
     head = block5_average(model)
     vectors = []
     for start in range(0, len(files), batch_size):
@@ -95,8 +96,8 @@ def train_baseline(data: str, variant: str = "raw", run: str | None = None, sett
                         settings=settings, augment=False)
     cache = cache_for(model, settings.paths.feature_cache, ms.image_size, ms.preprocess, ms.resize_filter,
                       ms.feature_cache_dtype)
-    x_train = pooled_features(model, cache, list(train_rows["path"]), ms.eval_batch_size)
-    x_test = pooled_features(model, cache, list(test_rows["path"]), ms.eval_batch_size)
+    x_train = pooled_features(model, cache, list(train_rows["path"]), ms.eval_batch_size, settings.engine)
+    x_test = pooled_features(model, cache, list(test_rows["path"]), ms.eval_batch_size, settings.engine)
     y_train, y_test = labels_for(train_rows, class_names), labels_for(test_rows, class_names)
     probe = fit_probe(x_train, y_train, ms.seed)
     # Classes the train split lacks get probability 0 (the probe only knows those it saw).

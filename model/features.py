@@ -19,14 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from core.config import ModelSettings
+from core.config import EngineSettings, ModelSettings
+from core.engine import run_tasks, threads_per_worker
 from core.fileio import atomic_path, sha256_file, write_json_atomic
+from core.images import ImageError
 from core.logs import progress_bar
 from model.network import FEATURE_LAYER, augmentation_layers, feature_model, feature_weights_hash
 from model.preprocess import load_model_input
@@ -114,6 +117,81 @@ def _save(path: Path, array: np.ndarray) -> None:
         np.save(tmp, array)
 
 
+# --------------------------------------------------------------------------- one batch (runs on a worker)
+
+
+@dataclass(frozen=True)
+class FeatureBatch:
+    """Photos a worker turns into feature files: (photo path, content sha256, copy number, output file),
+    copy 0 being the un-augmented photo."""
+
+    items: tuple[tuple[str, str, int, str], ...]
+
+
+@dataclass
+class FeatureWorker:
+    extractor: keras.Model
+    augmentation: list
+    image_size: int
+    resize_filter: str
+    dtype: str
+    seed: int
+
+
+def extractor_spec(model: keras.Model, cache: FeatureCache, model_settings: ModelSettings | None, seed: int,
+                   threads: int | None) -> dict:
+    """What a worker needs: block1–4 itself when it runs in this process (`threads` None); otherwise what
+    rebuilds it exactly in another process (the architecture and the weight values, so random-weight test
+    models travel too) and its thread count. Plus the augmentation's settings."""
+    extractor = feature_model(model)
+    spec = {"model_settings": model_settings, "seed": seed, "image_size": cache.spec.image_size,
+            "resize_filter": cache.spec.resize_filter, "dtype": cache.spec.dtype, "threads": threads}
+    if threads is None:
+        return {**spec, "extractor": extractor}
+    return {**spec, "config": extractor.to_json(), "weights": extractor.get_weights()}
+
+
+def feature_worker(spec: dict) -> FeatureWorker:
+    """A worker's block1–4 extractor, built once per worker process (the engine's `make_worker`)."""
+    extractor = spec.get("extractor")
+    if extractor is None:
+        import tensorflow as tf
+
+        # Before TensorFlow starts its thread pools in this process: workers share the cores.
+        tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        extractor = keras.models.model_from_json(spec["config"])
+        extractor.set_weights(spec["weights"])
+    augmentation = augmentation_layers(spec["model_settings"], spec["seed"]) if spec["model_settings"] else []
+    return FeatureWorker(extractor, augmentation, spec["image_size"], spec["resize_filter"], spec["dtype"],
+                         spec["seed"])
+
+
+def cache_batch(worker: FeatureWorker, batch: FeatureBatch) -> tuple[FeatureBatch, str]:
+    """Compute and atomically write one batch's features (the engine's `work`); ("", ok) or the reason."""
+    try:
+        images = []
+        for path, sha256, copy, _ in batch.items:
+            image = load_model_input(path, worker.image_size, worker.resize_filter)
+            if copy:
+                image = augment_image(worker.augmentation, image, _copy_seed(sha256, copy, worker.seed))
+            images.append(image)
+        features = np.asarray(worker.extractor.predict_on_batch(np.stack(images).astype(np.float32)))
+    except ImageError as exc:
+        return batch, str(exc)
+    for (*_, output), feature in zip(batch.items, features, strict=True):
+        _save(Path(output), feature.astype(np.dtype(worker.dtype)))
+    return batch, ""
+
+
+def lost_batch(batch: FeatureBatch, reason: str) -> tuple[FeatureBatch, str]:
+    return batch, reason
+
+
+class FeatureCachingError(RuntimeError):
+    """Some photos' features could not be computed; what is cached stays, and a rerun resumes."""
+
+
 def ensure_features(
     model: keras.Model,
     cache: FeatureCache,
@@ -124,29 +202,32 @@ def ensure_features(
     model_settings: ModelSettings | None = None,
     seed: int = 0,
     batch_size: int = 32,
+    engine: EngineSettings | None = None,
 ) -> list[list[Path]]:
-    """Compute what is missing from the cache; return, per image, its original and K augmented files."""
+    """Compute what is missing from the cache, on the chosen engine (in this process by default); return,
+    per image, its original and K augmented files."""
     augment = None
     if copies:
         augment = AugmentSpec(model_settings.rotation_radians, model_settings.translation_pixels, seed)
     cache.write_meta(augment)
     files = [[cache.original(h)] + [cache.augmented(h, k, augment) for k in range(1, copies + 1)] for h in hashes]
-    todo = [(i, k) for i, row in enumerate(files) for k, path in enumerate(row) if not path.is_file()]
+    todo = [(paths[i], hashes[i], k, str(path)) for i, row in enumerate(files) for k, path in enumerate(row)
+            if not path.is_file()]
     if not todo:
         return files
-    extractor = feature_model(model)
-    layers = augmentation_layers(model_settings, seed) if copies else []
-    size, resize_filter, dtype = cache.spec.image_size, cache.spec.resize_filter, np.dtype(cache.spec.dtype)
+    engine = engine or EngineSettings()
+    batches = [FeatureBatch(tuple(todo[start:start + batch_size])) for start in range(0, len(todo), batch_size)]
+    workers = min(engine.workers_for(os.cpu_count() or 1), len(batches))
+    in_process = engine.engine == "local" and workers == 1
+    spec = extractor_spec(model, cache, model_settings if copies else None, seed,
+                          None if in_process else threads_per_worker(workers))
     bar = progress_bar(total=len(todo), logger=log, desc="caching block4 features", unit="img")
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        images = []
-        for i, k in chunk:
-            image = load_model_input(paths[i], size, resize_filter)
-            images.append(augment_image(layers, image, _copy_seed(hashes[i], k, seed)) if k else image)
-        features = extractor.predict_on_batch(np.stack(images).astype(np.float32))
-        for (i, k), feature in zip(chunk, np.asarray(features), strict=True):
-            _save(files[i][k], feature.astype(dtype))
-        bar.update(len(chunk))
+    results = run_tasks(batches, make_worker=feature_worker, spec=spec, work=cache_batch, lost=lost_batch,
+                        workers=workers, engine=engine, on_result=lambda result: bar.update(len(result[0].items)))
     bar.close()
+    failed = [(batch, reason) for batch, reason in results if reason]
+    if failed:
+        photos = sum(len(batch.items) for batch, _ in failed)
+        raise FeatureCachingError(f"{photos} photo(s) could not be cached ({failed[0][1]}); the rest are kept, "
+                                  "and a rerun resumes")
     return files

@@ -30,7 +30,7 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.utils.class_weight import compute_class_weight
 
-from core.config import ModelSettings, Settings, get_settings
+from core.config import EngineSettings, ModelSettings, Settings, get_settings
 from core.contract import RunConfig, RunFolder
 from core.fileio import atomic_path, write_dataframe_atomic
 from core.images import ImageError
@@ -48,7 +48,7 @@ from model.data import (
     resolve_manifest,
     split_rows,
 )
-from model.features import cache_for, content_hashes, ensure_features
+from model.features import FeatureCachingError, cache_for, content_hashes, ensure_features
 from model.network import (
     PREDICTIONS,
     THESIS_ARCHITECTURE,
@@ -299,12 +299,13 @@ def train(options: TrainRequest, settings: Settings | None = None, *, extra_call
     if fast:
         hashes = content_hashes(list(train_rows["path"]) + list(val_rows["path"]))
         log.info("[train] fast path: block4 features cached in %s", cache.folder)
-        train_files = _cached(model, cache, list(train_rows["path"]), hashes[: len(train_rows)], ms, ms.augment_copies)
+        train_files = _cached(model, cache, list(train_rows["path"]), hashes[: len(train_rows)], ms, ms.augment_copies,
+                              settings.engine)
         train_data = FeatureBatches(train_files, y_train, len(class_names), flip=ms.feature_flip, shuffle=True,
                                     **remaining, **batches)
         val_data = None
         if y_val is not None:
-            val_files = _cached(model, cache, list(val_rows["path"]), hashes[len(train_rows):], ms, 0)
+            val_files = _cached(model, cache, list(val_rows["path"]), hashes[len(train_rows):], ms, 0, settings.engine)
             val_data = FeatureBatches(val_files, y_val, len(class_names), shuffle=False, **batches)
     else:
         train_images = decode_images(list(train_rows["path"]), ms.image_size, ms.resize_filter)
@@ -393,10 +394,10 @@ def start_from_probe(model: keras.Model, feature_files: list | None, images: np.
     model.get_layer(PREDICTIONS).set_weights([kernel, bias])
 
 
-def _cached(model, cache, paths, hashes, ms: ModelSettings, copies: int):
+def _cached(model, cache, paths, hashes, ms: ModelSettings, copies: int, engine: EngineSettings):
     try:
         return ensure_features(model, cache, paths, hashes, copies=copies, model_settings=ms, seed=ms.seed,
-                               batch_size=ms.eval_batch_size)
-    except ImageError as exc:
+                               batch_size=ms.eval_batch_size, engine=engine)
+    except (ImageError, FeatureCachingError) as exc:
         raise DataError(f"cannot read a training photo: {exc}") from None
 

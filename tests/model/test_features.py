@@ -126,3 +126,35 @@ def test_feature_batches_draw_copies_flip_along_width_and_shuffle_by_epoch(tmp_p
 def test_fast_path_is_the_default_without_a_gpu():
     assert use_fast_path("auto") is True
     assert use_fast_path("off") is False and use_fast_path("on") is True
+
+
+def _cached_bytes(cache) -> dict[str, bytes]:
+    return {p.relative_to(cache.folder).as_posix(): p.read_bytes() for p in sorted(cache.folder.rglob("*.npy"))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine, workers", [("local", 2), ("ray", 2)])
+def test_other_engines_write_the_same_feature_bytes_as_this_process(model_64, shapes_dataset, workspace, engine,
+                                                                     workers):
+    """Originals and augmented copies, batched across 2 worker processes (spawned, or Ray actors): the
+    same bytes as the in-process default, so a cache filled on a cluster serves any machine."""
+    import shutil
+
+    from core.config import EngineSettings
+
+    paths = _photos(shapes_dataset, 6)
+    hashes = content_hashes(paths)
+    settings = get_settings()
+    cache = cache_for(model_64, settings.paths.feature_cache, 64, "thesis", "nearest")
+
+    def cached(engine_settings) -> dict[str, bytes]:
+        shutil.rmtree(cache.folder, ignore_errors=True)
+        ensure_features(model_64, cache, paths, hashes, copies=1, model_settings=settings.model, seed=5,
+                        batch_size=4, engine=engine_settings)
+        return _cached_bytes(cache)
+
+    here = cached(None)
+    assert len(here) == 12
+    there = cached(EngineSettings(engine=engine, workers=workers))
+    assert here.keys() == there.keys()
+    assert [name for name in here if here[name] != there[name]] == []
