@@ -28,6 +28,7 @@ MEASUREMENTS = (
     "vgg16_forward",
     "single_photo",
     "background_removal",
+    "engine_scale",
     "heatmap_aggregation",
     "dashboard_render",
     "make_run",

@@ -18,6 +18,7 @@ TITLES = {
     "vgg16_forward": "VGG16 forward throughput",
     "single_photo": "Single-photo analysis latency",
     "background_removal": "Background removal throughput",
+    "engine_scale": "Heavy stages on the distributed engine",
     "heatmap_aggregation": "Aggregated heatmaps",
     "dashboard_render": "Dashboard render time",
     "make_run": "`make run` time",
@@ -111,9 +112,33 @@ def render(results: dict, existing: str = "") -> str:
     return "\n".join(lines) + hand_written(existing)
 
 
-def write_report(path: str | Path, results: dict) -> Path:
+PROJECTION_START, PROJECTION_END = "<!-- projection: written by make bench -->", "<!-- end of projection -->"
+SCALE_DOC = Path(__file__).resolve().parents[1] / "docs" / "SCALE.md"
+
+
+def with_projection(document: str, results: dict) -> str:
+    """`document` with the block between the projection markers replaced by the bench's million-look table."""
+    from bench.engine_scale import projection_table
+
+    if PROJECTION_START not in document or PROJECTION_END not in document:
+        return document
+    result = results.get("engine_scale", {})
+    table_lines = (["(not measured yet: run `make bench`)"] if is_skipped(result) or "stages" not in result
+                   else [f"Measured on {result['cores']} cores, {result['photos']}; Ray start-up "
+                         f"{result['ray_startup_s']:.1f} s.", "", *projection_table(result)])
+    head, rest = document.split(PROJECTION_START, 1)
+    tail = rest.split(PROJECTION_END, 1)[1]
+    return head + PROJECTION_START + "\n" + "\n".join(table_lines) + "\n" + PROJECTION_END + tail
+
+
+def write_report(path: str | Path, results: dict, scale_doc: Path | None = SCALE_DOC) -> Path:
     from core.fileio import write_text_atomic
 
     path = Path(path)
     existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if scale_doc is not None and scale_doc.is_file():
+        document = scale_doc.read_text(encoding="utf-8")
+        updated = with_projection(document, results)
+        if updated != document:
+            write_text_atomic(scale_doc, updated)
     return write_text_atomic(path, render(results, existing))

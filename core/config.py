@@ -318,8 +318,8 @@ class EngineSettings:
     connect_timeout: float = setting(10.0, "seconds allowed to reach a Ray cluster before giving up", above=0)
     task_retries: int = setting(3, "times a task is retried on a fresh worker when its worker dies", minimum=0)
     workers: int = setting(0, "workers for feature caching and the analytics' model passes; 0: one, in this "
-                           "process, locally, and one per CPU core on Ray (background removal has rembg_workers)",
-                           minimum=0)
+                           "process, locally, and one per CPU core on Ray (background removal has --workers)",
+                           flag="--engine-workers", minimum=0)
 
     def workers_for(self, cores: int) -> int:
         """How many workers a stage without its own setting uses on this engine."""

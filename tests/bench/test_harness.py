@@ -78,7 +78,7 @@ def test_results_file_has_every_required_key_and_strict_json(tmp_path):
     data = strict_json(path)
     assert list(data) == [*MEASUREMENTS, "machine"]
     assert set(MEASUREMENTS) == {"training", "architectures", "vgg16_forward", "single_photo", "background_removal",
-                                 "heatmap_aggregation", "dashboard_render", "make_run"}
+                                 "engine_scale", "heatmap_aggregation", "dashboard_render", "make_run"}
     assert all(key in data["training"] for key in TRAINING_KEYS)
     assert data["training"]["odd"] == [None, None, 1.5]
     assert all("skipped" in data[name] for name in MEASUREMENTS if name != "training")
@@ -166,3 +166,19 @@ def test_onnx_gflop_counts_a_convolution_exactly(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     # 10×10 outputs × 8 filters × (3 channels × 3 × 3) multiply-adds, two FLOPs each
     assert onnx_gflop(path, 10) == pytest.approx(2 * 10 * 10 * 8 * 3 * 9 / 1e9)
+
+
+def test_the_million_look_projection_follows_its_cost_model_and_lands_in_the_scale_doc():
+    from bench.engine_scale import projection, projection_table
+    from bench.report import PROJECTION_END, PROJECTION_START, with_projection
+
+    rows = projection(per_worker_img_per_s=2.0, startup_s=3600, looks=720_000, worker_counts=(1, 8), efficiency=0.5)
+    assert rows == [{"workers": 1, "hours": 201.0}, {"workers": 8, "hours": 26.0}]  # 1 h + 720k / (W × 1 img/s)
+    stage = {"per_worker_img_per_s": 2.0, "projection": rows}
+    result = {"cores": 2, "photos": "200 demo photos", "ray_startup_s": 2.0, "feature_image_size": 224,
+              "stages": {"background_removal": stage, "feature_caching": stage}}
+    assert projection_table(result)[2] == "| background removal (u2netp) | 2.00 | 8.4 days | 26.0 h |"
+    document = f"# Scale\n\n{PROJECTION_START}\nold\n{PROJECTION_END}\n\nafter\n"
+    updated = with_projection(document, {"engine_scale": result})
+    assert "old" not in updated and "8.4 days" in updated and updated.endswith(f"{PROJECTION_END}\n\nafter\n")
+    assert with_projection("no markers", {"engine_scale": result}) == "no markers"

@@ -198,3 +198,17 @@ def test_ray_workers_write_the_same_bytes_as_the_local_path(rembg_workspace, fig
     assert any(name.endswith(".mask.png") for name in local)
     assert local.keys() == on_ray.keys()
     assert [name for name in local if local[name] != on_ray[name]] == []
+
+
+def test_an_unreachable_cluster_gets_one_line_and_loses_nothing(rembg_workspace, figure_runway_factory, capsys):
+    csv_path = figure_runway_factory(4, size=(128, 192))
+    prepare_dataset(PrepareOptions(csv=csv_path), data_settings(val_fraction=0))
+    manifest = rembg_workspace / "datasets" / "figures" / "manifest.csv"
+    before = manifest.read_bytes()
+    code = main(["remove-background", "--dataset", "figures", "--engine", "ray", "--engine-address", "127.0.0.1:9",
+                 "--connect-timeout", "2", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("error: cannot reach the Ray cluster at 127.0.0.1:9") and "run without --engine ray" in err
+    assert manifest.read_bytes() == before
+    assert not (rembg_workspace / "datasets" / "figures" / "nobg" / "manifest.csv").exists()
