@@ -36,7 +36,7 @@ class Sizes:
     repeats: int
 
 
-FULL = Sizes(photos=200, repeats=2)
+FULL = Sizes(photos=200, repeats=3)
 QUICK = Sizes(photos=16, repeats=1)
 
 

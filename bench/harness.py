@@ -31,6 +31,7 @@ MEASUREMENTS = (
     "engine_scale",
     "heatmap_aggregation",
     "dashboard_render",
+    "browser_waits",
     "make_run",
 )
 TRAINING_KEYS = ("end_to_end_img_per_s", "cached_img_per_s", "speedup")

@@ -21,6 +21,7 @@ TITLES = {
     "engine_scale": "Heavy stages on the distributed engine",
     "heatmap_aggregation": "Aggregated heatmaps",
     "dashboard_render": "Dashboard render time",
+    "browser_waits": "Waits in a real browser",
     "make_run": "`make run` time",
 }
 

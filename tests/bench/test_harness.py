@@ -78,7 +78,7 @@ def test_results_file_has_every_required_key_and_strict_json(tmp_path):
     data = strict_json(path)
     assert list(data) == [*MEASUREMENTS, "machine"]
     assert set(MEASUREMENTS) == {"training", "architectures", "vgg16_forward", "single_photo", "background_removal",
-                                 "engine_scale", "heatmap_aggregation", "dashboard_render", "make_run"}
+                                 "engine_scale", "heatmap_aggregation", "dashboard_render", "browser_waits", "make_run"}
     assert all(key in data["training"] for key in TRAINING_KEYS)
     assert data["training"]["odd"] == [None, None, 1.5]
     assert all("skipped" in data[name] for name in MEASUREMENTS if name != "training")

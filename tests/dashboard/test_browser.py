@@ -9,33 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.browser import browser_missing, chromium_driver, dashboard_server
 from dashboard.navigation import PAGES, url_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_START_SECONDS = 60
 PAGE_SECONDS = 60
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 def browser_or_skip() -> None:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("the selenium package")
+    missing = browser_missing()
     if missing:
         reason = f"browser smoke test needs {', '.join(missing)} (apt-get install chromium chromium-driver)"
         if os.environ.get("CI"):
@@ -43,67 +32,18 @@ def browser_or_skip() -> None:
         pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_server(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"streamlit did not answer on {url} within {SERVER_START_SECONDS} s")
-
-
 @pytest.fixture
 def server(demo_workspace, artifacts_dir):
     """The dashboard served by `streamlit run` on a free localhost port, over the tiny demo runs."""
     browser_or_skip()
-    port = free_port()
-    log = open(artifacts_dir / "streamlit-browser-test.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "RUNWAY_LENS_WORKSPACE": str(demo_workspace)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_server(url, process)
+    with dashboard_server(demo_workspace, artifacts_dir / "streamlit-browser-test.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture
 def chromium():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--window-size=1400,2200"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium_driver() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_until_rendered(driver, title: str) -> None:
