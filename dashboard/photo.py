@@ -135,3 +135,26 @@ def nearest_looks(run: RunInfo, embedding: np.ndarray, k: int):
 
     index = artifacts.look_index(run)
     return similarity.nearest_looks(index, embedding, k), similarity.distances_to_all(index, embedding)
+
+
+def figure_mask(sha: str, image: Image.Image, settings: Settings) -> np.ndarray:
+    """rembg's figure mask of the upload in [0, 1] (the background-removal step's, cached by the upload)."""
+    _, mask, _ = remove_background(sha, image, settings.data.rembg_model, settings.data.background_fill,
+                                   str(settings.paths.root))
+    return np.asarray(mask, np.float32) / 255.0
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def hidden_zone_answers(model_input_sha: str, mask_sha: str, run_path: str, model_stamp: tuple[int, int],
+                        _run: RunInfo, _result, _mask: np.ndarray, _attention) -> tuple[list[dict], np.ndarray, float]:
+    """(per zone: the model's answer with that zone hidden, the five hidden inputs, seconds), keyed by what
+    the model saw, the figure mask and the model file."""
+    from analysis.identity.what_if import answers_when_hidden, hidden_zone_inputs, photo_zones
+
+    started = time.perf_counter()
+    analyser = artifacts.analyser(_run)
+    zones = photo_zones(_mask, analyser.image_size, _attention)
+    hidden = hidden_zone_inputs(_result.model_input, zones, _attention)
+    answers = analyser.analyse_batch([Image.fromarray(image) for image in hidden])
+    rows = answers_when_hidden(_result.probabilities, [answer.probabilities for answer in answers])
+    return rows, hidden, time.perf_counter() - started

@@ -186,3 +186,19 @@ def test_gradcam_follows_the_background_toggle(analyse_page, monkeypatch):
     new_inputs = seen[before:]
     # the with-background model still sees the original (cached); the other now sees the cut-out
     assert len(new_inputs) == 1 and not any(np.array_equal(new_inputs[0], old) for old in seen[:before])
+
+
+def test_what_if_hides_each_zone_and_both_models_answer_again(analyse_page, demo_workspace):
+    look = sorted((demo_workspace / "demo" / "images").rglob("*.jpg"))[0]
+    at = upload(analyse_page, look.name, look.read_bytes())
+    at.toggle(key="analyse_what_if").set_value(True).run()
+    problems = [w.value for w in at.warning if not w.value.startswith("Demo data")]
+    assert not at.exception and not at.error and not problems, problems
+    labels = [metric.label for metric in at.metric]
+    assert sum(label.endswith("without the head") for label in labels) == 2  # both models
+    table = at.dataframe[0].value
+    assert sorted(set(table["hidden"])) == sorted(["head", "torso", "legs", "feet", "background"])
+    assert len(table) == 10 and table["p(first answer)"].between(0, 1).all()
+    at.segmented_control(key="analyse_hide").set_value("feet").run()
+    assert not at.exception
+    assert sum(metric.label.endswith("without the feet") for metric in at.metric) == 2
