@@ -128,6 +128,8 @@ def read_csv_with_columns(path: str | os.PathLike, required: Iterable[str], what
     """All cells as strings (no NaN), or numbers parsed where `as_text` is off (empty cells still "");
     raises `error` if the file is missing, unreadable or lacks a column."""
     path = Path(path)
+    if path.is_dir():  # "not found" would send the user looking for a path that is right there
+        raise error(f"{path}: is a folder, not a {_as_csv(what)} file")
     if not path.is_file():
         raise error(f"{what} not found: {path}")
     try:

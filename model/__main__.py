@@ -146,10 +146,19 @@ def _print_results(photos: list[str], results, class_names: list[str], as_json: 
             print(f"  {brand:<{width}}  {probability:.4f}")
 
 
+def _trained_run(name: str, settings):
+    """The run folder, checked before any photo is read: a wrong --run is one line, and costs no TensorFlow import."""
+    from core.contract import resolve_run
+
+    run = resolve_run(name, settings)
+    run.read_config()
+    run.require(run.model, f"python -m model train --run {run.name} ...")
+    return run
+
+
 def _predict(args, settings) -> int:
     from core.fileio import atomic_path
     from model.maps import COLORMAPS
-    from model.predict import load_analyser
 
     if args.overlay and len(args.photos) > 1:
         raise UsageError("--overlay takes one photo at a time")
@@ -157,9 +166,12 @@ def _predict(args, settings) -> int:
         raise UsageError(f"unknown colormap {args.colormap!r}; expected one of {', '.join(COLORMAPS)}")
     if not 0.0 <= args.opacity <= 1.0:
         raise UsageError(f"--opacity must be between 0 and 1, got {args.opacity}")
+    run = _trained_run(args.run, settings)
     images, problems = _load_photos(args.photos, settings.upload.max_pixels)
     if images:
-        analyser = load_analyser(args.run, settings)
+        from model.predict import load_analyser  # TensorFlow: imported only when there is a photo to analyse
+
+        analyser = load_analyser(run, settings)
         photos = list(images)
         results = analyser.analyse_batch([images[photo] for photo in photos])
         _print_results(photos, results, analyser.class_names, args.json)

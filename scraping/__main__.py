@@ -175,7 +175,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(summary.format())
-    return EXIT_INTERRUPTED if summary.interrupted else 0
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if nothing_saved_but_failures(summary):
+        print(f"error: none of the {sum(summary.failed.values())} photo(s) could be saved; "
+              f"see {Path(summary.out) / 'failures.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def nothing_saved_but_failures(summary: RunSummary) -> bool:
+    """An import where every photo failed: a script must not take it for a success (the summary says why each
+    failed). A crawl is left alone: its failures are pages and photos of a site, counted and retried next run."""
+    return summary.source.startswith("import") and summary.images_saved == 0 and sum(summary.failed.values()) > 0 and not summary.skipped
 
 
 if __name__ == "__main__":

@@ -43,8 +43,11 @@ class ListingOrder:
     visited once, so a link back to an earlier page cannot loop.
     """
 
-    def __init__(self, numbered: Iterator[str]):
+    def __init__(self, numbered: Iterator[str], one_sequence: bool = True):
         self._numbered = iter(numbered)
+        # False: each numbered URL starts its own list (a designer's shows); a page without a link ends
+        # only that list, and the next numbered URL follows.
+        self._one_sequence = one_sequence
         self._visited: set[str] = set()
         self._next_link: str | None = None
         self._site_links = False
@@ -60,10 +63,11 @@ class ListingOrder:
             self._visited.add(url)
             self._next_link = None
             yield url
-            if self._next_link is not None:
-                url = self._next_link if self._next_link not in self._visited else None
-            elif self._site_links:
-                url = None
+            link = self._next_link
+            if link is not None and link not in self._visited:
+                url = link
+            elif self._one_sequence and self._site_links:
+                url = None  # the site's links ended (or looped back): that was its last page
             else:
                 url = next((u for u in self._numbered if u not in self._visited), None)
 
@@ -156,7 +160,7 @@ class Crawl:
         plan, source = self.plan, self.plan.source
         brands = plan.brands
         seen: set[str] = set()  # a listing can shift while we page through it: visit each collection once
-        order = ListingOrder(source.listing_urls(plan.site, brands))
+        order = ListingOrder(source.listing_urls(plan.site, brands), one_sequence=source.paginated)
         for number, listing_url in enumerate(order, start=1):
             if plan.max_pages and number > plan.max_pages:
                 return

@@ -131,6 +131,8 @@ def folder_items(root: Path) -> list[ImportItem]:
     kept, so that the import summary lists it as a failure instead of skipping it unseen.
     """
     root = Path(root)
+    if root.is_file():
+        raise UsageError(f"{root}: is a file; give the folder that holds one folder per brand")
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     brand_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -178,6 +180,8 @@ def sniff_delimiter(header_line: str) -> str:
 def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
     """Rows of the thesis's published CSV (`image_path` relative to `images_root`)."""
     csv_path, images_root = Path(csv_path), Path(images_root)
+    if csv_path.is_dir():
+        raise UsageError(f"{csv_path}: is a folder, not a CSV file; name the runway CSV inside it")
     if not csv_path.is_file():
         raise UsageError(f"{csv_path}: no such file")
     if not images_root.is_dir():
@@ -201,7 +205,17 @@ def csv_items(csv_path: Path, images_root: Path) -> list[ImportItem]:
         # restore_cell: a runway CSV this product wrote has its formula-like cells quoted (core.tables)
         rows = [{(k or "").strip(): restore_cell(v.strip()) for k, v in row.items() if isinstance(v, str)}
                 for row in reader]
+    _check_rows(csv_path, rows)
     return [_csv_item(row, images_root) for row in rows]
+
+
+def _check_rows(csv_path: Path, rows: list[dict[str, str]]) -> None:
+    """Refuse a CSV with nothing to import before anything is written: no rows, or no row naming a brand
+    (an import of it would "succeed" with 0 photos, or file every photo under an empty brand)."""
+    if not rows:
+        raise UsageError(f"{csv_path}: the CSV has no rows (only its header); nothing to import")
+    if not any(row.get("brand") for row in rows):
+        raise UsageError(f"{csv_path}: none of its {len(rows)} rows names a brand (the brand column is empty)")
 
 
 def _csv_item(row: dict[str, str], images_root: Path) -> ImportItem:
@@ -212,7 +226,7 @@ def _csv_item(row: dict[str, str], images_root: Path) -> ImportItem:
         collection = relative.strip("/").split("/")[-2]
     try:
         source = inside(images_root, relative)
-        problem = None
+        problem = None if row["brand"] else ("no_brand", "the row's brand cell is empty")
     except ValueError as exc:
         source, problem = None, ("unsafe_path", str(exc))
     name = _clean(row.get("image_name")) or Path(relative).name

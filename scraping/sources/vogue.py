@@ -5,8 +5,11 @@ ASSUMPTION = our inference, checked only against our fixtures (use `--dump-html`
 
 - FACT: a designer's page is `https://www.vogue.com/fashion-shows/designer/<designer-slug>`, and its
   show links are `a[data-testid=SummaryItemSimple]`.
-- ASSUMPTION: the designer page's static HTML lists all its shows (no "load more" paging), and
-  the designer slug is the brand slugified (`Giorgio Armani` → `giorgio-armani`).
+- ASSUMPTION: the designer slug is the brand slugified (`Giorgio Armani` → `giorgio-armani`), and the
+  designer page's static HTML lists its shows. Where the list is paged, a page links the next one
+  (`rel="next"`, or an anchor reading "Next"): the crawl follows the links from the bare designer URL
+  (the first page) until a page has none (the last), then goes on to the next designer; a show listed
+  on two pages is visited once. A "load more" button run by JavaScript alone is not followed.
 - FACT: a show page is `/fashion-shows/<season-slug>/<designer-slug>`, season slugs like
   `spring-2024-ready-to-wear`, `fall-2023-menswear`, `resort-2024`, `spring-2023-couture`.
 - FACT: the photos are in an embedded JSON state (`window.__PRELOADED_STATE__ = {…};`), at
@@ -33,9 +36,18 @@ from scraping.sources.base import ImageRef, PageFormatError, Source
 
 DESIGNER_PATH = "/fashion-shows/designer/{slug}"
 SHOW_LINKS = "a[data-testid=SummaryItemSimple]"
+NEXT_PAGE_LINKS = 'a[rel~="next"], link[rel~="next"]'
+DESIGNER_LIST = re.compile(r"^/fashion-shows/designer/(?P<designer>[a-z0-9-]+)(/|$)")
 SHOW_PATH = re.compile(r"^/fashion-shows/(?!designer/)(?P<season>[a-z0-9-]+)/(?P<designer>[a-z0-9-]+)/?$")
 STATE_ASSIGNMENT = re.compile(r"window\.__PRELOADED_STATE__\s*=\s*")
 SIZE_ORDER = ("xxl", "xl", "lg", "md", "sm", "xs")
+
+
+def _designer_list(url: str) -> tuple[str, str] | None:
+    """(host, designer slug) of a designer page or any page of its list (`?page=2`, `/page/2`)."""
+    parts = urlsplit(url)
+    match = DESIGNER_LIST.match(parts.path)
+    return (parts.netloc, match.group("designer")) if match else None
 
 
 def extract_state(html: bytes) -> dict:
@@ -124,6 +136,16 @@ class Vogue(Source):
     def listing_urls(self, base_url: str, brands: tuple[str, ...]) -> Iterator[str]:
         for brand in brands:
             yield base_url.rstrip("/") + DESIGNER_PATH.format(slug=slugify(brand))
+
+    def next_listing_url(self, html: bytes, page_url: str) -> str | None:
+        """The next page of the same designer's show list, if this page links one."""
+        soup = BeautifulSoup(html, "html.parser")
+        link = soup.select_one(NEXT_PAGE_LINKS) or next(
+            (a for a in soup.find_all("a", href=True) if a.get_text(strip=True).lower().startswith("next")), None)
+        href = (link.get("href") or "").strip() if link else ""
+        url = urljoin(page_url, href) if href else None
+        # only the same designer's list: a "next" link to another designer or site is not its pagination
+        return url if url and _designer_list(url) == _designer_list(page_url) else None
 
     def parse_listing(self, html: bytes, page_url: str) -> list[str]:
         soup = BeautifulSoup(html, "html.parser")

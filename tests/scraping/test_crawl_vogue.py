@@ -102,3 +102,37 @@ def test_best_source_prefers_the_widest_then_the_largest_name():
     assert best_source(sources) == "x"
     assert best_source({"md": {"url": "m"}, "xxl": {"url": "xx"}}) == "xx"
     assert best_source({"md": {"width": 3}}) == ""
+
+
+def _paged_designer(server, kit, designer: str, pages: list[list[str]]) -> dict[str, list[str]]:
+    """A designer whose show list spans pages: the bare designer URL first, then ?page=2 …, each page
+    linking the next with rel=next (the last links none; page 2 relists page 1's last show)."""
+    site = kit.build_vogue(server, shows={designer: [season for page in pages for season in page]})
+    base = f"/fashion-shows/designer/{designer}"
+    urls = [base] + [f"{base}?page={n}" for n in range(2, len(pages) + 1)]
+    for n, seasons in enumerate(pages):
+        links = "".join(f'<a data-testid="SummaryItemSimple" href="/fashion-shows/{s}/{designer}">{s}</a>'
+                        for s in seasons)
+        if n + 1 < len(pages):
+            links += f'<nav><a rel="next" href="{urls[n + 1]}">Next</a></nav>'
+        server.route(urls[n], kit.Reply(body=f"<html><body>{links}</body></html>".encode()))
+    return site.looks
+
+
+def test_a_designer_list_over_several_pages_is_collected_from_first_to_last_page_once(server, run_crawl, workspace,
+                                                                                         kit):
+    pages = [["spring-2024-ready-to-wear", "fall-2023-ready-to-wear"],
+             ["fall-2023-ready-to-wear", "spring-2023-couture"],
+             ["resort-2022", "fall-2021-menswear"]]
+    looks = _paged_designer(server, kit, "chanel", pages)
+    kit.build_vogue(server, shows={"rick-owens": ["fall-2023-menswear"]})  # the designer after the paged one
+    summary = run_crawl("vogue", server.base_url, brands=("Chanel", "Rick Owens"))
+    _, every_row = kit.read_rows(workspace / "scrapes" / "vogue" / "runway.csv")
+    rows = [r for r in every_row if r["brand"] == "Chanel"]
+    assert {r["brand"] for r in every_row} == {"Chanel", "Rick Owens"}  # the last page ends one designer's list only
+    shows = [r["collection_url"].removeprefix(server.base_url) for r in rows]
+    every_show = {f"/fashion-shows/{s}/chanel" for page in pages for s in page}
+    assert set(shows) == every_show  # the first page's and the last page's shows too
+    assert sorted(r["image_url"] for r in rows) == sorted(server.base_url + p for s in every_show for p in looks[s])
+    assert len(server.requested("/fashion-shows/fall-2023-ready-to-wear/chanel")) == 1  # listed twice, visited once
+    assert summary.collections == 6 and not summary.failed
