@@ -3,9 +3,11 @@
 Each row of tests/bad_inputs.py's "artifacts" table damages exactly one file of `demo-raw` in a copy of the
 demo workspace (the shared fixture is never touched: the copy's files are symlinks to it, and a damaged file
 is unlinked and written fresh). Then every page is opened. For each page the test asserts: no exception; on
-the pages that read the damaged file, an error or warning that quotes the table's message and names the run or
-the file; and the undamaged run (`demo-nobg`) still shows on that page (one cheap marker per page). All six
-pages are loaded for every kind of damage (about 1–3 s a page after the first).
+the pages that read the damaged file, an error or warning that quotes the table's message and names the run;
+and the undamaged run (`demo-nobg`) still shows on that page (one cheap marker per page). All six pages are
+loaded for every kind of damage, the Analyse page with one photo uploaded (its models load only then):
+17 × 6 page loads, about 0.5–2 s each (5 s for Analyse), some 2–3 minutes on two shared cores besides the
+demo fixture.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import pytest
 from dashboard.report import main
 from tests.bad_inputs import cases, check_covered
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BRANDS = ["Rick Owens", "Chanel", "Versace"]
 RUN, BRAND = "rep-raw", "Chanel"
 HOSTILE = "<script>alert('house')</script> & Co"
@@ -133,3 +137,16 @@ def test_the_report_names_a_damaged_analytics_file_and_computes_the_index_itself
     assert main(["--run", RUN, "--brand", BRAND]) == 0
     page = html.unescape(report.read_text(encoding="utf-8"))
     assert "computed for this report (" in page and "brand_analytics.json should hold a JSON object" in page
+
+
+def test_the_command_line_itself_on_a_2d_maps_file_and_an_empty_confusion_csv(good_report, workspace):
+    """The real `python -m dashboard.report` process: both files damaged at once, exit 0, no traceback."""
+    run, report, _ = good_report
+    save_array(run / "attention" / "maps.npy", maps_of(run).reshape(len(maps_of(run)), -1))
+    replace(run / "confusion.csv", b"")
+    done = subprocess.run([sys.executable, "-m", "dashboard.report", "--run", RUN, "--brand", BRAND],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "RUNWAY_LENS_WORKSPACE": str(workspace)})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    page = html.unescape(report.read_text(encoding="utf-8"))
+    assert "expected (photos, height, width)" in page and "confusion.csv is not a readable CSV" in page
