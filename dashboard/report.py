@@ -378,7 +378,9 @@ def heatmap_context(sums: dict[str, np.ndarray] | None, problem: str, brand: str
     return {"message": None, "panels": panels}
 
 
-def body_zone_context(metrics: dict, brand: str, run_name: str) -> dict:
+def body_zone_context(metrics: dict, problem: str, brand: str, run_name: str) -> dict:
+    if problem:  # metrics.json is damaged: this section is lost, not the report
+        return {"message": problem}
     zones = (metrics.get("attention") or {}).get("body_zones") or {}
     per_zone = (zones.get("per_brand") or {}).get(brand) or {}
     rows = [
@@ -506,7 +508,7 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "index": index_context(index, origin, comparison, brand),
         "confusion": confusion_context(*confusion_row(data, brand), brand),
         "heatmaps": heatmap_context(*read_attention_sums(data), brand, data.class_names, data.name),
-        "body_zones": body_zone_context(data.metrics, brand, data.name),
+        "body_zones": body_zone_context(data.metrics, data.metrics_problem, brand, data.name),
         "identity": identity_context(*read_identity(data), brand),
         "drift": drift_context(drift, brand),
         "examples": examples_context(*read_example_photos(data, brand, settings), brand),

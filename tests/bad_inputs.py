@@ -207,7 +207,7 @@ SURFACES: dict[str, Surface] = {
             ("analytics-truncated", "brand_analytics.json cut off mid-write", "brand_analytics.json is not readable JSON",
              "exit 0; the index computed for this report, the damaged file named beside it"),
             ("metrics-truncated", "metrics.json cut off halfway", "metrics.json is not readable JSON",
-             "exit 1; the earlier report unchanged"),
+             "exit 0; the body-zone section replaced by the message"),
             ("config-truncated", "config.json cut off halfway", "config.json is not readable JSON",
              "exit 1; the earlier report unchanged"),
             ("predictions-columns", "predictions.csv without its predicted column", "lacks the column(s) predicted",
