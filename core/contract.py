@@ -179,6 +179,7 @@ IDENTITY_KEYS = ("profile", "rival", "headline_method", "skipped")  # always pre
 IDENTITY_COMMAND = "python -m analysis identity --run {run}"
 PROB_PREFIX = "prob_"
 PREDICTION_COLUMNS = ("path", "brand", "predicted")
+HISTORY_COLUMNS = ("epoch", "accuracy", "loss")  # what the Training page draws; training also writes val_* and more
 SUMS_KEYS = ("by_true_native", "by_pred_native", "count_by_true", "count_by_pred", "by_true_upsampled",
              "by_pred_upsampled", "class_names", "image_size")
 # config.json's layout version. Version 1 (no key) is the same flat layout without it, and loads as is.
@@ -301,8 +302,13 @@ class RunFolder:
         return read_json_object(self.metrics, RunError) if self.metrics.is_file() else {}
 
     def read_history(self) -> pd.DataFrame:
+        """history.csv with epoch, accuracy and loss, numbers parsed."""
         path = self.require(self.history, "python -m model train")
-        frame = read_table(path, ("epoch",), "training history")
+        # Training rewrites it atomically and whole, ending in a line break: a file that does not was cut off,
+        # and its last row (or its header) is partial, which the CSV reader would take as missing values.
+        if is_cut_off(path):
+            raise RunError(f"{path} is cut off (its last line is incomplete); rerun `{TRAIN_COMMAND.format(run=self.name)}`")
+        frame = read_table(path, HISTORY_COLUMNS, "training history")
         return frame.apply(pd.to_numeric, errors="coerce")
 
     def read_predictions(self, path: Path | None = None) -> pd.DataFrame:
@@ -410,6 +416,15 @@ def read_json_object(path: Path, error: type[ContractError] = ContractError) -> 
     if not isinstance(value, dict):
         raise error(f"{path} should hold a JSON object")
     return value
+
+
+def is_cut_off(path: Path) -> bool:
+    """A text file that does not end with a line break: cut off mid-line (an empty file is not; its reader says so)."""
+    with open(path, "rb") as file:
+        if file.seek(0, os.SEEK_END) == 0:
+            return False
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) not in (b"\n", b"\r")
 
 
 def read_table(path: Path, required: tuple[str, ...], what: str, as_text: bool = True) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Built on the artifact contract (core.contract): `load_run` reads config.json, pr
 embeddings.npy and metrics.json through `RunFolder`'s validated readers. Where predictions.csv lacks
 the dataset's collection/season/year/sha256 columns they are joined, on `path`, from the manifest the
 run's config names. The analyse stage and the ensemble both read runs this way; every problem is a
-`ContractError` whose message names the file.
+`ContractError` whose message names the file (a damaged metrics.json only empties `metrics`, with the reason
+in `metrics_problem`: nothing but the report's summary sections reads it).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class RunData:
     embeddings: np.ndarray | None = None  # (N, D) Dense-512 features
     config: RunConfig | None = None
     metrics: dict = field(default_factory=dict)
+    metrics_problem: str = ""  # why metrics.json could not be read (`metrics` is {} then)
 
     @property
     def folder(self) -> RunFolder:
@@ -110,7 +112,8 @@ def load_run(
     error: type[ContractError] = RunError,
 ) -> RunData:
     """Read a run folder; `need_*` turn a missing file into an error instead of `None`. Every problem is
-    raised as `error` (a `ContractError` subclass), its message naming the file."""
+    raised as `error` (a `ContractError` subclass), its message naming the file, except a damaged metrics.json:
+    only the report's summary sections read it, so it costs those (`metrics_problem`), not the run."""
     with reraise_as(error):
         folder = run if isinstance(run, RunFolder) else resolve_run(run, settings)
         config = folder.read_config()
@@ -132,6 +135,10 @@ def load_run(
             raise RunError(f"{folder.embeddings} is missing: this needs the run's Dense-512 test embeddings "
                            f"(`{EVALUATE_COMMAND.format(run=folder.name)}` writes them)")
 
+        try:
+            metrics, metrics_problem = folder.read_metrics(), ""
+        except ContractError as exc:
+            metrics, metrics_problem = {}, str(exc)
         return RunData(
             name=folder.name,
             directory=folder.root,
@@ -140,7 +147,8 @@ def load_run(
             probabilities=probabilities,
             embeddings=embeddings,
             config=config,
-            metrics=folder.read_metrics(),
+            metrics=metrics,
+            metrics_problem=metrics_problem,
         )
 
 

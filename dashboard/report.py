@@ -23,6 +23,7 @@ import argparse
 import base64
 import functools
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -43,15 +44,16 @@ from plotly.offline import get_plotlyjs
 from analysis.brand import AnalyticsError, distinctiveness
 from analysis.brand.runfolder import RunData, current_section, load_run
 from core.config import Settings, get_settings
-from core.contract import ContractError, RunConfig, RunFolder
+from core.contract import ContractError, RunConfig
 from core.evidence import accuracy_text, test_set_warning
 from core.fileio import atomic_path, write_text_atomic
 from core.images import ImageError, load_rgb
-from core.tables import read_csv
 from dashboard import figures as shared_figures
 from dashboard.figures import attention as attention_figures
 from dashboard.figures import brand as figures
 from dashboard.figures import identity as identity_figures
+
+log = logging.getLogger(__name__)
 
 REPORTS_DIR = "reports"
 PDF_TIMEOUT_SECONDS = 180
@@ -153,25 +155,42 @@ def resolve_brand(brand: str, class_names: list[str]) -> str:
     raise AnalyticsError(f"brand {brand!r} is not one of this run's houses: {', '.join(class_names)}")
 
 
+def analytics_section(run: RunData, name: str) -> tuple[dict | None, str]:
+    """A current section of brand_analytics.json (None when absent or stale) and, when the file is damaged, the
+    contract's message: a damaged file costs the sections it holds, not the report."""
+    try:
+        return current_section(run.directory, name), ""
+    except ContractError as exc:
+        log.warning("%s", exc)
+        return None, str(exc)
+
+
 def read_index(run: RunData, settings: Settings) -> tuple[dict | None, str]:
     """The run's index section and where it came from; (None, "") when there are no embeddings to compute it."""
-    section = current_section(run.directory, "index")
+    section, problem = analytics_section(run, "index")
     if section is not None:
         return section, "from brand_analytics.json"
     if run.embeddings is None:
         return None, ""
-    return distinctiveness.compute_for_run(run, settings), "computed for this report"
+    origin = f"computed for this report ({problem})" if problem else "computed for this report"
+    return distinctiveness.compute_for_run(run, settings), origin
 
 
-def confusion_row(run: RunData, brand: str) -> pd.Series:
-    """The brand's row of confusion.csv (else recounted from predictions.csv)."""
-    path = RunFolder(run.directory).confusion
-    if path.is_file():
-        matrix = read_csv(path, index_col=0)
-        if brand in matrix.index:
-            return matrix.loc[brand].astype(int)
+def confusion_row(run: RunData, brand: str) -> tuple[pd.Series, str]:
+    """The brand's row of confusion.csv, read through the contract; else recounted from predictions.csv, with the
+    contract's message when confusion.csv is damaged."""
+    problem = ""
+    if run.folder.confusion.is_file():
+        try:
+            matrix = run.folder.read_confusion()
+        except ContractError as exc:
+            log.warning("%s", exc)
+            problem = f"{exc}; the row below is recounted from predictions.csv"
+        else:
+            if brand in matrix.index:
+                return matrix.loc[brand].astype(int), ""
     mine = run.predictions[run.predictions["brand"] == brand]["predicted"]
-    return mine.value_counts().reindex(run.class_names, fill_value=0).astype(int)
+    return mine.value_counts().reindex(run.class_names, fill_value=0).astype(int), problem
 
 
 def read_attention_sums(run: RunData) -> tuple[dict[str, np.ndarray] | None, str]:
@@ -212,12 +231,21 @@ class ExamplePhoto:
     attention: np.ndarray | None
 
 
-def read_example_photos(run: RunData, brand: str, settings: Settings) -> tuple[list[ExamplePhoto], list[str]]:
-    """The example looks' photos, and why those that could not be read failed."""
-    maps_path = run.folder.attention_maps
-    maps = np.load(maps_path, mmap_mode="r") if maps_path.is_file() else None
-    if maps is not None and len(maps) != len(run.predictions):
-        maps = None  # not aligned with predictions.csv: show photos without their attention
+def read_attention_maps(run: RunData) -> tuple[np.ndarray | None, str]:
+    """attention/maps.npy through the contract, checked to hold one (h, w) map per prediction (None when the run
+    has none) and, when it is damaged or misaligned, the contract's message: the photos are shown without it."""
+    if not run.folder.attention_maps.is_file():
+        return None, ""
+    try:
+        return run.folder.read_attention_maps(rows=len(run.predictions)), ""
+    except ContractError as exc:
+        log.warning("%s", exc)
+        return None, f"{exc}; the photos are shown without their attention"
+
+
+def read_example_photos(run: RunData, brand: str, settings: Settings) -> tuple[list[ExamplePhoto], list[str], str]:
+    """The example looks' photos, why those that could not be read failed, and why their attention is not shown."""
+    maps, maps_problem = read_attention_maps(run)
     side = settings.analytics.report_thumbnail_px
     photos, unreadable = [], []
     for look in example_looks(run, brand, settings.analytics.report_examples).itertuples():
@@ -229,7 +257,7 @@ def read_example_photos(run: RunData, brand: str, settings: Settings) -> tuple[l
         photo.thumbnail((side, side))
         attention = None if maps is None else np.asarray(maps[look.row], dtype=np.float32)
         photos.append(ExamplePhoto(Path(str(look.path)).name, look.predicted, look.confidence, photo, attention))
-    return photos, unreadable
+    return photos, unreadable, maps_problem
 
 
 # --------------------------------------------------------------------------- section contexts
@@ -300,9 +328,10 @@ def index_context(section: dict | None, origin: str, comparison: dict | None, br
     }
 
 
-def confusion_context(row: pd.Series, brand: str) -> dict:
+def confusion_context(row: pd.Series, problem: str, brand: str) -> dict:
     total = int(row.sum())
     return {
+        "problem": problem or None,
         "total": total,
         "recall": accuracy_text(row.get(brand, 0) / total, total) if total else "– (no test looks)",
         "rows": [
@@ -349,7 +378,9 @@ def heatmap_context(sums: dict[str, np.ndarray] | None, problem: str, brand: str
     return {"message": None, "panels": panels}
 
 
-def body_zone_context(metrics: dict, brand: str, run_name: str) -> dict:
+def body_zone_context(metrics: dict, problem: str, brand: str, run_name: str) -> dict:
+    if problem:  # metrics.json is damaged: this section is lost, not the report
+        return {"message": problem}
     zones = (metrics.get("attention") or {}).get("body_zones") or {}
     per_zone = (zones.get("per_brand") or {}).get(brand) or {}
     rows = [
@@ -450,11 +481,12 @@ def example_card(example: ExamplePhoto, brand: str) -> dict:
     }
 
 
-def examples_context(photos: list[ExamplePhoto], unreadable: list[str], brand: str) -> dict:
+def examples_context(photos: list[ExamplePhoto], unreadable: list[str], maps_problem: str, brand: str) -> dict:
     note = f"{len(unreadable)} photo(s) could not be read: {'; '.join(unreadable[:3])}" if unreadable else None
     if not photos:
-        return {"message": f"No photo of {brand} could be shown.", "unreadable": note}
-    return {"message": None, "cards": [example_card(p, brand) for p in photos], "unreadable": note}
+        return {"message": f"No photo of {brand} could be shown.", "unreadable": note, "maps_problem": maps_problem or None}
+    return {"message": None, "cards": [example_card(p, brand) for p in photos], "unreadable": note,
+            "maps_problem": maps_problem or None}
 
 
 # --------------------------------------------------------------------------- the report
@@ -463,6 +495,8 @@ def examples_context(photos: list[ExamplePhoto], unreadable: list[str], brand: s
 def report_context(data: RunData, brand: str, settings: Settings, generated: datetime) -> dict:
     """Everything the template shows, for a loaded run and one of its houses (spelled as the run spells it)."""
     index, origin = read_index(data, settings)
+    comparison, _ = analytics_section(data, "split_comparison")  # a damaged file is named by the index section
+    drift, _ = analytics_section(data, "drift")
     return {
         "brand": brand,
         "run_name": data.name,
@@ -471,12 +505,12 @@ def report_context(data: RunData, brand: str, settings: Settings, generated: dat
         "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
         "test_set_warning": test_set_warning(data.metrics or {}),
         "plotly_js": Markup(get_plotlyjs()),  # inline, so the file opens offline
-        "index": index_context(index, origin, current_section(data.directory, "split_comparison"), brand),
-        "confusion": confusion_context(confusion_row(data, brand), brand),
+        "index": index_context(index, origin, comparison, brand),
+        "confusion": confusion_context(*confusion_row(data, brand), brand),
         "heatmaps": heatmap_context(*read_attention_sums(data), brand, data.class_names, data.name),
-        "body_zones": body_zone_context(data.metrics, brand, data.name),
+        "body_zones": body_zone_context(data.metrics, data.metrics_problem, brand, data.name),
         "identity": identity_context(*read_identity(data), brand),
-        "drift": drift_context(current_section(data.directory, "drift"), brand),
+        "drift": drift_context(drift, brand),
         "examples": examples_context(*read_example_photos(data, brand, settings), brand),
         "notes": method_notes(data.config),
     }
@@ -560,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
         if args.pdf:
             print(f"wrote {print_pdf(out, out.with_suffix('.pdf'), settings)}")
-    except (AnalyticsError, OSError) as exc:
+    except (ContractError, OSError) as exc:  # ContractError covers AnalyticsError: one line, never a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -170,12 +170,18 @@ def page_header(title: str, intro: str) -> Selection:
     return sel
 
 
-def require_runs(sel: Selection, evaluated: bool = True) -> dict[str, RunInfo]:
-    """The selected readable runs (evaluated ones if asked). A damaged run gets an error and the page goes on
-    with the others; with none left, say how to make one (or what to pick) and stop the page."""
+def report_damaged(sel: Selection) -> list[RunInfo]:
+    """An error for each selected run whose config.json cannot be read, saying why; returns those runs."""
     damaged = [r for r in sel.runs.values() if r.damaged]
     for run in damaged:
         st.error(f"Run `{run.name}` cannot be read: {run.problem}")
+    return damaged
+
+
+def require_runs(sel: Selection, evaluated: bool = True) -> dict[str, RunInfo]:
+    """The selected readable runs (evaluated ones if asked). A damaged run gets an error and the page goes on
+    with the others; with none left, say how to make one (or what to pick) and stop the page."""
+    damaged = report_damaged(sel)
     chosen = sel.evaluated if evaluated else sel.readable
     if chosen:
         return chosen

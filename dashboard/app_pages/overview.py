@@ -15,8 +15,10 @@ PREPARE = "run `python -m data prepare` for it"
 sel = ui.page_header(
     "Overview", "The dataset the selected runs were trained on: brands, photos, collections, years and split."
 )
+damaged = ui.report_damaged(sel)  # the page is about the dataset, but a selected run that cannot be read says why
 if not sel.dataset_dir:
-    ui.no_runs(sel)
+    if not damaged:  # runs that cannot be read are not "no runs"
+        ui.no_runs(sel)
     st.stop()
 
 folder = artifacts.dataset_folder(sel.dataset_dir)
