@@ -323,7 +323,9 @@ def test_delay_spaces_the_requests_to_a_host(server, run_crawl, kit):
     run_crawl("door11", site.base_url, scrape_changes={"delay_seconds": 0.25})
     times = [h.at for h in server.requested()]
     assert len(times) == 5  # robots.txt, listing 1, the collection, its photo, listing 2
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.24
+    # Stamped by the server's thread, so a loaded machine can shift one stamp a little; without the delay
+    # the gaps are a few milliseconds.
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2
 
 
 def test_half_written_row_is_dropped_and_its_photo_fetched_again(door11, server, run_crawl, workspace, kit):
