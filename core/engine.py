@@ -47,6 +47,14 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def limit_tensorflow_threads(threads: int) -> None:
+    """In a worker process, before TensorFlow starts its thread pools: the workers share the cores."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def run_tasks(tasks: list, *, make_worker: Callable, spec, work: Callable, lost: Callable, workers: int,
               engine: EngineSettings, on_result: Callable | None = None) -> list:
     """`work(worker, task)` for every task on `workers` workers of the chosen engine; the results, in

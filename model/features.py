@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from core.config import EngineSettings, ModelSettings
-from core.engine import run_tasks, threads_per_worker
+from core.engine import limit_tensorflow_threads, run_tasks, threads_per_worker
 from core.fileio import atomic_path, sha256_file, write_json_atomic
 from core.images import ImageError
 from core.logs import progress_bar
@@ -155,11 +155,7 @@ def feature_worker(spec: dict) -> FeatureWorker:
     """A worker's block1–4 extractor, built once per worker process (the engine's `make_worker`)."""
     extractor = spec.get("extractor")
     if extractor is None:
-        import tensorflow as tf
-
-        # Before TensorFlow starts its thread pools in this process: workers share the cores.
-        tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        limit_tensorflow_threads(spec["threads"])
         extractor = keras.models.model_from_json(spec["config"])
         extractor.set_weights(spec["weights"])
     augmentation = augmentation_layers(spec["model_settings"], spec["seed"]) if spec["model_settings"] else []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,23 +132,85 @@ def _write_gradcam_cache(path: Path, maps: dict[str, np.ndarray], stamp: str, la
                  stamp=np.array(stamp), layer=np.array(layer))
 
 
-def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings) -> dict[str, np.ndarray]:
-    """Grad-CAM maps of `paths` for their predicted class, resuming from attention/gradcam.npz."""
+@dataclass(frozen=True)
+class CamSpec:
+    """What a Grad-CAM worker loads once: the run's model, through the workspace's settings, and the layer."""
+
+    run_root: str
+    workspace: str
+    layer: str
+    threads: int
+
+
+def gradcam_worker(spec: CamSpec):
+    """(analyser, Grad-CAM of its layer): built once per worker (the engine's `make_worker`)."""
     from analysis.attention.gradcam import GradCam
+    from core.engine import limit_tensorflow_threads
+    from model.predict import load_analyser
+
+    limit_tensorflow_threads(spec.threads)
+    analyser = load_analyser(spec.run_root, get_settings(spec.workspace))
+    return analyser, GradCam(analyser.model, spec.layer)
+
+
+def gradcam_batch(worker, paths: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray | None, str]:
+    """(paths, their Grad-CAM maps, "") for one batch of photos, or (paths, None, reason)."""
+    from core.images import ImageError
     from model.preprocess import load_model_input
+
+    analyser, cam = worker
+    try:
+        images = np.stack([load_model_input(p, analyser.image_size, analyser.resize_filter) for p in paths])
+    except ImageError as exc:
+        return paths, None, str(exc)
+    return paths, np.asarray(cam(images)[0], np.float32), ""
+
+
+def lost_gradcam_batch(paths: tuple[str, ...], reason: str):
+    return paths, None, reason
+
+
+def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings) -> dict[str, np.ndarray]:
+    """Grad-CAM maps of `paths` for their predicted class, resuming from attention/gradcam.npz; the batches
+    run on the chosen engine (`core.engine`: in this process by default, with `analyser`'s model)."""
+    from core.engine import run_tasks, threads_per_worker
 
     layer = settings.attention.gradcam_layer
     cache_path, stamp = run.gradcam_cache, model_stamp(run)
     maps = _read_gradcam_cache(cache_path, stamp, layer)
     todo = [p for p in dict.fromkeys(paths) if p not in maps]
-    cam = GradCam(analyser.model, layer) if todo else None
-    batch = settings.attention.gradcam_batch_size
-    for start in progress_bar(range(0, len(todo), batch), logger=log, desc="Grad-CAM", unit="batch", disable=not todo):
-        chunk = todo[start:start + batch]
-        images = np.stack([load_model_input(p, analyser.image_size, analyser.resize_filter) for p in chunk])
-        for path, heat in zip(chunk, cam(images)[0], strict=True):
-            maps[path] = heat
+    if not todo:
+        return maps
+    size = settings.attention.gradcam_batch_size
+    batches = [tuple(todo[start:start + size]) for start in range(0, len(todo), size)]
+    engine = settings.engine
+    workers = min(engine.workers_for(os.cpu_count() or 1), len(batches))
+    if engine.engine == "local" and workers == 1:
+        from analysis.attention.gradcam import GradCam
+
+        def make_worker(_):  # the analyser this process already loaded
+            return analyser, GradCam(analyser.model, layer)
+    else:
+        make_worker = gradcam_worker
+    bar = progress_bar(total=len(todo), logger=log, desc="Grad-CAM", unit="img")
+    failed = []
+
+    def keep(result) -> None:  # written as each batch arrives, so a killed pass resumes
+        batch, heat, reason = result
+        bar.update(len(batch))
+        if heat is None:
+            failed.append((batch, reason))
+            return
+        maps.update(zip(batch, heat, strict=True))
         _write_gradcam_cache(cache_path, maps, stamp, layer)
+
+    run_tasks(batches, make_worker=make_worker, spec=CamSpec(str(run.root), str(settings.paths.root), layer,
+                                                        threads_per_worker(workers)),
+              work=gradcam_batch, lost=lost_gradcam_batch, workers=workers, engine=engine, on_result=keep)
+    bar.close()
+    if failed:
+        raise AttentionError(f"Grad-CAM failed on {sum(len(b) for b, _ in failed)} photo(s) ({failed[0][1]}); "
+                             "the maps computed are kept, and a rerun resumes")
     return maps
 
 

@@ -15,6 +15,7 @@ from analysis.attention.analyse import AnalysisOptions, analyse, summary_lines
 from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from core.contract import RunError
+from core.engine import EngineError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -24,17 +25,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--max-images", type=int, default=None, metavar="N",
                         help="model passes on a brand-stratified sample of N test photos")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_settings_options(parser, get_settings().engine)  # where the Grad-CAM passes run
     return add_settings_options(parser, get_settings().attention)
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m analysis attention`: analyse, then print the summary."""
-    settings = settings.replace(attention=settings_from_options(args, settings.attention))
+    settings = settings.replace(attention=settings_from_options(args, settings.attention),
+                                engine=settings_from_options(args, settings.engine))
     options = AnalysisOptions(run=args.run, gradcam=not args.skip_gradcam, reliance=not args.skip_reliance,
                               max_images=args.max_images)
     try:
         result = analyse(options, settings)
-    except (AttentionError, RunError, ValueError, OSError) as exc:
+    except (AttentionError, RunError, ValueError, OSError, EngineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for note in result["notes"]:

@@ -156,3 +156,23 @@ def test_run_without_masks_says_what_to_do(make_run, capsys):
     assert main(["--run", "tiny", "--skip-gradcam", "--skip-reliance", "--quiet"]) == 1
     assert "remove-background" in capsys.readouterr().err
     assert "attention" not in read(run)  # nothing half-written
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_gradcam_on_two_workers_gives_the_same_maps_as_this_process(make_run, engine):
+    from analysis.attention.analyse import gradcam_pass
+    from core.config import EngineSettings, get_settings
+    from core.contract import RunFolder
+    from model.predict import load_analyser
+
+    run = RunFolder(make_run())
+    settings = get_settings()
+    settings = settings.with_overrides({"attention": {"gradcam_batch_size": 4}})
+    paths = pd.read_csv(run.predictions)["path"].tolist()
+    analyser = load_analyser(run.root, settings)
+    here = gradcam_pass(analyser, run, paths, settings)
+    run.gradcam_cache.unlink()
+    there = gradcam_pass(analyser, run, paths, settings.replace(engine=EngineSettings(engine=engine, workers=2)))
+    assert list(here) == paths and sorted(there) == sorted(here)
+    assert [p for p in paths if here[p].tobytes() != there[p].tobytes()] == []
