@@ -21,14 +21,16 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVER_START_SECONDS = 60
 
-# One round trip to the page: is the script still running, which titles are shown, and is everything
-# drawn (every Plotly chart has its SVG, every image has loaded)?
+# One round trip to the page: is the script still running (its status widget shows only after a moment,
+# so elements left from the previous run, marked stale, count too), which titles are shown, and is
+# everything drawn (every Plotly chart has its SVG, every image has loaded)?
 PAGE_STATE = """
 const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]');
 const drawn = [...charts].filter(c => c.querySelector('.main-svg')).length;
 const images = [...document.querySelectorAll('[data-testid="stMain"] img')];
 return {
   running: document.querySelectorAll('[data-testid="stStatusWidget"]').length > 0,
+  stale: document.querySelectorAll('[data-stale="true"]').length,
   titles: [...document.querySelectorAll('h1')].map(h => h.innerText.trim()),
   charts: charts.length, drawn: drawn,
   images: images.length, loaded: images.filter(i => i.complete && i.naturalWidth > 0).length,
@@ -114,21 +116,23 @@ def page_state(driver) -> dict:
 
 def settled(state: dict) -> bool:
     """The script has finished and everything it put on the page is drawn."""
-    return not state["running"] and state["drawn"] == state["charts"] and state["loaded"] == state["images"]
+    return (not state["running"] and not state["stale"] and state["drawn"] == state["charts"]
+            and state["loaded"] == state["images"])
 
 
-def wait_for(driver, done, timeout: float, poll: float = 0.05) -> tuple[float, dict]:
-    """(seconds until `done(page_state)` held twice in a row, poll apart; the last state). Raises TimeoutError."""
+def wait_for(driver, done, timeout: float, poll: float = 0.05, held_for: float = 0.15) -> tuple[float, dict]:
+    """(seconds until `done(page_state)` first held, once it has held for `polls_held` polls in a row; the
+    last state). Raises TimeoutError."""
     started = time.perf_counter()
-    state, held = {}, False
+    state, since = {}, None
     while time.perf_counter() - started < timeout:
         state = page_state(driver)
         if done(state):
-            if held:
-                return time.perf_counter() - started - poll, state
-            held = True
+            since = time.perf_counter() - started if since is None else since
+            if time.perf_counter() - started - since >= held_for:
+                return since, state
         else:
-            held = False
+            since = None
         time.sleep(poll)
     raise TimeoutError(f"the page did not get there in {timeout:.0f} s (last state: "
                        f"{ {k: v for k, v in state.items() if k != 'text'} })")

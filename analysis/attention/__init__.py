@@ -26,3 +26,7 @@ PER_IMAGE_COLUMNS: tuple[str, ...] = ("path", "brand", "predicted", *METRICS, *Z
 
 class AttentionError(ValueError):
     """A run, mask or request the attention analytics cannot use; the message is meant for the user."""
+
+# The layer Grad-CAM reads unless told otherwise (the last conv layer): here so that a page can name it
+# without importing TensorFlow.
+GRADCAM_DEFAULT_LAYER = "block5_conv3"

@@ -27,10 +27,11 @@ import numpy as np
 import tensorflow as tf
 from scipy import stats
 
+from analysis.attention import GRADCAM_DEFAULT_LAYER
 from analysis.attention.masks import to_grid
 from model.network import ATTENTION_CONV, ATTENTION_SCORE, PREDICTIONS, attention_model
 
-DEFAULT_LAYER = "block5_conv3"
+DEFAULT_LAYER = GRADCAM_DEFAULT_LAYER
 ATTENTION_BRANCH = (ATTENTION_CONV, ATTENTION_SCORE)
 
 

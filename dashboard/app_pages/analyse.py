@@ -1,4 +1,6 @@
-"""Analyse a photo: upload one, optionally remove its background, see both models' answers and attention."""
+"""Analyse a photo: upload one, optionally remove its background, see both models' answers and attention.
+
+TensorFlow is imported when a model first loads (after an upload), not at the top: the page paints first."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from analysis.attention import gradcam
+from analysis.attention import GRADCAM_DEFAULT_LAYER
 from analysis.identity import ZONES
 from core.config import get_settings
 from core.contract import MODEL_FILE
@@ -126,7 +128,7 @@ for col, (variant, result) in zip(columns, results.items(), strict=True):
     )
 timings.append(("attention overlays", time.perf_counter() - started))
 
-if st.toggle(f"Compare with Grad-CAM ({gradcam.DEFAULT_LAYER}, predicted class)", key="analyse_gradcam"):
+if st.toggle(f"Compare with Grad-CAM ({GRADCAM_DEFAULT_LAYER}, predicted class)", key="analyse_gradcam"):
     started = time.perf_counter()
     for variant, result in results.items():
         run = chosen[variant]

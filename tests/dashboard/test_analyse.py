@@ -6,6 +6,7 @@ import io
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -202,3 +203,21 @@ def test_what_if_hides_each_zone_and_both_models_answer_again(analyse_page, demo
     at.segmented_control(key="analyse_hide").set_value("feet").run()
     assert not at.exception
     assert sum(metric.label.endswith("without the feet") for metric in at.metric) == 2
+
+
+def test_streamlit_keeps_the_keras_session_and_skips_the_forced_gc_between_runs(analyse_page, monkeypatch):
+    """Each upload runs the script twice; Streamlit's Keras clear and full GC after a run (≈0.3 s with
+    TensorFlow loaded) made the second run wait (bench/browser_waits.py measures the page)."""
+    import sys
+    import tomllib
+    import types
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    cleared = []
+    fake_keras = types.SimpleNamespace(backend=types.SimpleNamespace(clear_session=lambda: cleared.append(1)))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    script_runner._clean_problem_modules()
+    assert cleared == [] and sys.modules["keras"] is fake_keras
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
