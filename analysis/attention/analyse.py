@@ -241,7 +241,7 @@ def sanity_pass(analyser, paths: list[str], settings: Settings) -> dict:
 
 def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, str]:
     """Predictions under each treatment for `rows`, resuming from attention/reliance.csv; (table, fill name)."""
-    from analysis.attention.background_reliance import TreatmentSettings, evaluate_reliance
+    from analysis.attention.background_reliance import RelianceSpec, TreatmentSettings, evaluate_reliance
     from data.background import parse_fill
 
     fill_name = settings.data.background_fill
@@ -266,7 +266,8 @@ def reliance_pass(analyser, run: RunFolder, rows: pd.DataFrame, settings: Settin
     table = evaluate_reliance(
         analyser.model, rows, analyser.class_names, analyser.image_size, analyser.resize_filter, params,
         candidates=settings.attention.swap_candidates, seed=settings.attention.seed,
-        batch_size=settings.attention.gradcam_batch_size, done=done, on_chunk=save,
+        batch_size=settings.attention.gradcam_batch_size, done=done, on_chunk=save, engine=settings.engine,
+        worker_spec=RelianceSpec(str(run.root), str(settings.paths.root), params, threads=1),
     )
     save(table)
     return table, fill_name

@@ -19,7 +19,9 @@ leaned on what that treatment took away.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from dataclasses import dataclass
 
 import cv2
@@ -146,6 +148,86 @@ def _load_pair(photo: str, mask_path: str, size: int, resize_filter: str) -> tup
     return load_model_input(photo, size, resize_filter), to_grid(load_figure_mask(mask_path), (size, size))
 
 
+@dataclass(frozen=True)
+class ReliancePhoto:
+    """One photo's task: where it and its mask are, its brand, the donor venue (or none) and, when the run
+    already predicted it, that prediction (the untreated photo then needs no forward pass)."""
+
+    path: str
+    brand: str
+    figure_mask: str
+    donor_path: str = ""
+    donor_mask: str = ""
+    known: str | None = None
+
+
+@dataclass
+class RelianceWorker:
+    model: object
+    class_names: list[str]
+    image_size: int
+    resize_filter: str
+    params: TreatmentSettings
+
+
+@dataclass(frozen=True)
+class RelianceSpec:
+    """What a worker process loads once: the run's model (through the workspace's settings) and the treatments."""
+
+    run_root: str
+    workspace: str
+    params: TreatmentSettings
+    threads: int
+
+
+def reliance_worker(spec: RelianceSpec) -> RelianceWorker:
+    """The engine's `make_worker` in another process: the run's model, loaded once."""
+    from core.config import get_settings
+    from core.engine import limit_tensorflow_threads
+    from model.predict import load_analyser
+
+    limit_tensorflow_threads(spec.threads)
+    analyser = load_analyser(spec.run_root, get_settings(spec.workspace))
+    return RelianceWorker(analyser.model, analyser.class_names, analyser.image_size, analyser.resize_filter,
+                          spec.params)
+
+
+def reliance_batch(worker: RelianceWorker, batch: tuple[ReliancePhoto, ...]) -> list[dict]:
+    """One record per photo of `batch`: its predictions under every treatment, or the problem that stopped it."""
+    index = {name: k for k, name in enumerate(worker.class_names)}
+    inputs, owners, records = [], [], []
+    for photo in batch:
+        record = {"path": photo.path, "brand": photo.brand, "donor_path": "", "problem": ""}
+        records.append(record)
+        try:
+            image, mask = _load_pair(photo.path, photo.figure_mask, worker.image_size, worker.resize_filter)
+            donor = donor_mask = None
+            if photo.donor_path:
+                donor, donor_mask = _load_pair(photo.donor_path, photo.donor_mask, worker.image_size,
+                                               worker.resize_filter)
+                record["donor_path"] = photo.donor_path
+        except (ImageError, AttentionError) as exc:
+            record["problem"] = str(exc)
+            continue
+        for treatment, array in treat(image, mask, worker.params, donor, donor_mask).items():
+            if treatment == "original" and photo.known is not None:
+                record["predicted_original"] = photo.known  # the run's own prediction: no second forward pass
+                record["correct_original"] = float(photo.known == record["brand"])
+                continue
+            inputs.append(array)
+            owners.append((record, treatment))
+    if inputs:
+        predicted = np.asarray(worker.model.predict_on_batch(np.stack(inputs).astype(np.float32))).argmax(axis=1)
+        for (record, treatment), k in zip(owners, predicted, strict=True):
+            record[f"predicted_{treatment}"] = worker.class_names[int(k)]
+            record[f"correct_{treatment}"] = float(int(k) == index.get(record["brand"], -1))
+    return records
+
+
+def lost_batch(batch: tuple[ReliancePhoto, ...], reason: str) -> list[dict]:
+    return [{"path": photo.path, "brand": photo.brand, "donor_path": "", "problem": reason} for photo in batch]
+
+
 def evaluate_reliance(
     model,
     rows,
@@ -159,16 +241,23 @@ def evaluate_reliance(
     batch_size: int = 16,
     done=None,
     on_chunk=None,
+    engine=None,
+    worker_spec: RelianceSpec | None = None,
 ):
-    """Predictions under every treatment, one row per photo of `rows`.
+    """Predictions under every treatment, one row per photo of `rows`, in the order of `rows`.
 
     rows: a DataFrame with `path` (the photo the run evaluated), `brand`, `figure_mask` (its mask)
     and `venue_path` (the photo with its background, which donates the venue); with a `predicted`
     column (predictions.csv's) the untreated photo is not passed through the model again. Returns a DataFrame
     with path, brand, donor_path, predicted_<treatment> and correct_<treatment> (NaN where a
     treatment was impossible), plus `problem` for photos that could not be read. `done` holds
-    earlier results to keep (resuming); `on_chunk(frame)` is called after every batch.
+    earlier results to keep (resuming); `on_chunk(frame)` is called after every batch. The batches run on
+    `engine` (`core.engine`; in this process with `model` by default); other processes load the model
+    that `worker_spec` names.
     """
+    from core.config import EngineSettings
+    from core.engine import run_tasks, threads_per_worker
+
     rows = rows.reset_index(drop=True)
     small, usable = np.zeros((len(rows), *DONOR_GRID), np.float32), np.zeros(len(rows), bool)
     for i, mask_path in enumerate(rows["figure_mask"]):
@@ -185,44 +274,47 @@ def evaluate_reliance(
         done = done[done["path"].isin(set(rows["path"]))]  # earlier results for photos still asked for
     results = [] if done is None or done.empty else [done]
     finished = set() if done is None or done.empty else set(done["path"])
-    todo = [i for i in range(len(rows)) if rows.at[i, "path"] not in finished]
-    index = {name: k for k, name in enumerate(class_names)}
     known = rows["predicted"].astype(str).tolist() if "predicted" in rows.columns else None
+
+    def task(i: int) -> ReliancePhoto:
+        d = int(donors[i])
+        return ReliancePhoto(str(rows.at[i, "path"]), str(rows.at[i, "brand"]), str(rows.at[i, "figure_mask"]),
+                             str(rows.at[d, "venue_path"]) if d >= 0 else "",
+                             str(rows.at[d, "figure_mask"]) if d >= 0 else "", known[i] if known else None)
+
+    todo = [task(i) for i in range(len(rows)) if rows.at[i, "path"] not in finished]
+    batches = [tuple(todo[start:start + batch_size]) for start in range(0, len(todo), batch_size)]
+    engine = engine or EngineSettings()
+    workers = min(engine.workers_for(os.cpu_count() or 1), max(1, len(batches)))
+    if engine.engine == "local" and workers == 1 or worker_spec is None:
+        engine, workers = EngineSettings(), 1
+
+        def make_worker(_):  # the model this process already holds
+            return RelianceWorker(model, class_names, image_size, resize_filter, params)
+    else:
+        make_worker = reliance_worker
+        worker_spec = dataclasses.replace(worker_spec, threads=threads_per_worker(workers))
+    order = {path: k for k, path in enumerate(rows["path"])}
     bar = progress_bar(total=len(todo), logger=log, desc="background reliance", unit="img")
-    for start in range(0, len(todo), batch_size):
-        inputs, owners, records = [], [], []
-        for i in todo[start:start + batch_size]:
-            record = {"path": rows.at[i, "path"], "brand": rows.at[i, "brand"], "donor_path": "", "problem": ""}
-            records.append(record)
-            try:
-                image, mask = _load_pair(rows.at[i, "path"], rows.at[i, "figure_mask"], image_size, resize_filter)
-                donor = donor_mask = None
-                if donors[i] >= 0:
-                    d = int(donors[i])
-                    donor, donor_mask = _load_pair(rows.at[d, "venue_path"], rows.at[d, "figure_mask"], image_size,
-                                                   resize_filter)
-                    record["donor_path"] = rows.at[d, "venue_path"]
-            except (ImageError, AttentionError) as exc:
-                record["problem"] = str(exc)
-                continue
-            for treatment, array in treat(image, mask, params, donor, donor_mask).items():
-                if treatment == "original" and known is not None:
-                    record["predicted_original"] = known[i]  # the run's own prediction: no second forward pass
-                    record["correct_original"] = float(known[i] == record["brand"])
-                    continue
-                inputs.append(array)
-                owners.append((record, treatment))
-        if inputs:
-            predicted = np.asarray(model.predict_on_batch(np.stack(inputs).astype(np.float32))).argmax(axis=1)
-            for (record, treatment), k in zip(owners, predicted, strict=True):
-                record[f"predicted_{treatment}"] = class_names[int(k)]
-                record[f"correct_{treatment}"] = float(int(k) == index.get(record["brand"], -1))
+
+    def arrived(records: list[dict]) -> None:  # saved as each batch arrives, so a killed pass resumes
         results.append(pd.DataFrame.from_records(records))
         bar.update(len(records))
         if on_chunk is not None:
-            on_chunk(_ordered(pd.concat(results, ignore_index=True)))
+            on_chunk(_in_row_order(pd.concat(results, ignore_index=True), order))
+
+    run_tasks(batches, make_worker=make_worker, spec=worker_spec, work=reliance_batch, lost=lost_batch,
+              workers=workers, engine=engine, on_result=arrived)
     bar.close()
-    return _ordered(pd.concat(results, ignore_index=True) if results else pd.DataFrame({"path": [], "brand": []}))
+    return _in_row_order(pd.concat(results, ignore_index=True) if results else pd.DataFrame({"path": [], "brand": []}),
+                         order)
+
+
+def _in_row_order(frame: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """The table in the order of the rows asked for, whichever order the batches came back in."""
+    frame = _ordered(frame)
+    return frame.iloc[np.argsort([order.get(path, len(order)) for path in frame["path"]], kind="stable")] \
+        .reset_index(drop=True)
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:

@@ -176,3 +176,25 @@ def test_gradcam_on_two_workers_gives_the_same_maps_as_this_process(make_run, en
     there = gradcam_pass(analyser, run, paths, settings.replace(engine=EngineSettings(engine=engine, workers=2)))
     assert list(here) == paths and sorted(there) == sorted(here)
     assert [p for p in paths if here[p].tobytes() != there[p].tobytes()] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_background_reliance_on_two_workers_writes_the_same_table_as_this_process(make_run, engine):
+    from analysis.attention.analyse import reliance_pass
+    from core.config import EngineSettings, get_settings
+    from core.contract import RunFolder
+    from model.predict import load_analyser
+
+    run = RunFolder(make_run())
+    settings = get_settings().with_overrides({"attention": {"gradcam_batch_size": 4}})
+    config = run.read_config()
+    predictions = pd.read_csv(run.predictions, dtype=str, keep_default_na=False)
+    rows = predictions[["path", "brand", "predicted"]].join(mask_table(predictions, config)[["figure_mask",
+                                                                                              "venue_path"]])
+    analyser = load_analyser(run.root, settings)
+    reliance_pass(analyser, run, rows, settings)
+    here = run.reliance_cache.read_bytes()
+    run.reliance_cache.unlink()
+    reliance_pass(analyser, run, rows, settings.replace(engine=EngineSettings(engine=engine, workers=2)))
+    assert run.reliance_cache.read_bytes() == here
