@@ -3,6 +3,8 @@
 - **First paint of each page**: from asking for the page's URL (a new session, as a click on a link or a
   reload) until its title is on screen; and until it has settled (the script finished, every chart drawn,
   every image loaded). The first visit after the server starts is "cold"; the median of later visits "warm".
+- **What if**: on the last uploaded photo, from clicking "What if a zone were hidden?" (both models on the five
+  hidden zones) and from clicking another zone, until the models' new answers are on screen.
 - **Analyse a photo**: from handing Chromium a runway-sized photo (1023×1536, the size of the real photo this
   was first measured on) until every result is on screen: both models' answers, the attention overlays, the
   nearest looks and the timing chart. The first upload after the server starts is "cold" (models loading);
@@ -97,7 +99,33 @@ def upload_waits(driver, url: str, photos: list[Path]) -> dict:
     time.sleep(2.0)  # anything still arriving after the last "done" would show the check stopped early
     final = page_state(driver)
     return {"cold_s": seconds[0], "warm_s": seconds[1:], "charts_and_images_at_done": counts,
-            "charts_and_images_after_2s": (final["charts"], final["images"])}
+            "charts_and_images_after_2s": (final["charts"], final["images"]), **what_if_waits(driver)}
+
+
+def what_if_waits(driver) -> dict:
+    """On the last uploaded photo: turning "what if" on (both models on the five hidden zones), then
+    switching the hidden zone, each until the models' new answers are on screen."""
+    from selenium.webdriver.common.by import By
+
+    from bench.browser import settled, wait_for
+
+    def answered(zone: str):
+        return lambda state: f"without the {zone}" in state["text"] and settled(state)
+
+    def seconds_until(element, done) -> float:
+        clicked = time.perf_counter()
+        element.click()
+        handed_over = time.perf_counter() - clicked
+        wait, _ = wait_for(driver, done, TIMEOUT_S)
+        return round(handed_over + wait, 3)
+
+    toggle = driver.find_element(By.XPATH, "//label[contains(., 'What if a zone were hidden')]")
+    turned_on = seconds_until(toggle, answered("head"))
+    switches = []
+    for zone in ("torso", "legs", "feet", "background", "head"):
+        button = driver.find_element(By.XPATH, f"//*[@data-testid='stButtonGroup']//button[normalize-space(.)='{zone}']")
+        switches.append(seconds_until(button, answered(zone)))
+    return {"what_if_on_s": turned_on, "what_if_switch_s": switches}
 
 
 def run(settings, quick: bool = False) -> dict:
@@ -127,6 +155,9 @@ def run(settings, quick: bool = False) -> dict:
         "analyse_warm_s": warm,
         "charts_and_images_at_done": uploads["charts_and_images_at_done"],
         "charts_and_images_after_2s": uploads["charts_and_images_after_2s"],
+        "what_if_on_s": uploads["what_if_on_s"],
+        "what_if_switch_s": uploads["what_if_switch_s"],
+        "what_if_switch_p50_s": round(median(uploads["what_if_switch_s"]), 3),
         "analyse_warm_p50_s": round(median(warm), 3),
         "analyse_warm_p95_s": round(percentile(warm, 95), 3),
         "worst_warm_first_paint_s": worst_paint,
@@ -142,6 +173,10 @@ def rows(result: dict) -> list[Row]:
         Row("Analyse a photo in Chromium, warm p50", result["analyse_warm_p50_s"], "s", goal,
             result["analyse_warm_p50_s"] <= GOAL_SECONDS),
         Row("Analyse a photo in Chromium, warm p95", result["analyse_warm_p95_s"], "s"),
+        Row("What if: turned on (5 zones × both models)", result["what_if_on_s"], "s", goal,
+            result["what_if_on_s"] <= GOAL_SECONDS),
+        Row("What if: another zone hidden, p50", result["what_if_switch_p50_s"], "s", goal,
+            result["what_if_switch_p50_s"] <= GOAL_SECONDS),
     ]
     for title, entry in result["pages"].items():
         out.append(Row(f"{title}: first paint, warm", entry["warm_first_paint_s"], "s", goal,

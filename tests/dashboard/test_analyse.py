@@ -197,7 +197,7 @@ def test_what_if_hides_each_zone_and_both_models_answer_again(analyse_page, demo
     assert not at.exception and not at.error and not problems, problems
     labels = [metric.label for metric in at.metric]
     assert sum(label.endswith("without the head") for label in labels) == 2  # both models
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert sorted(set(table["hidden"])) == sorted(["head", "torso", "legs", "feet", "background"])
     assert len(table) == 10 and table["p(first answer)"].between(0, 1).all()
     at.segmented_control(key="analyse_hide").set_value("feet").run()
