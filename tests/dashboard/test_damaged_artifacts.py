@@ -25,6 +25,7 @@ from PIL import Image
 
 from dashboard.navigation import PAGES
 from tests.bad_inputs import cases, check_covered
+from tests.damage import cut, replace, save_array
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +33,6 @@ RUN, OTHER = "demo-raw", "demo-nobg"  # the damaged run, and the one that must s
 
 
 # --------------------------------------------------------------------------- damaging one file of a copy
-
-
-def replace(path: Path, data: bytes) -> None:
-    """Write `data` at `path` without writing through the symlink to the shared workspace."""
-    if path.is_symlink() or path.exists():
-        path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def cut(path: Path, keep: float = 0.5) -> None:
-    """The file cut off part-way, as a crash mid-write or a full disk leaves it."""
-    data = path.read_bytes()
-    replace(path, data[: int(len(data) * keep)])
-
-
-def save_array(path: Path, array: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    replace(path, buffer.getvalue())
 
 
 def drop_columns(path: Path, *columns: str) -> None:

@@ -9,7 +9,6 @@ damaged file, it exits 0 and the page carries the message in that section's plac
 from __future__ import annotations
 
 import html
-import io
 import json
 import os
 import subprocess
@@ -23,27 +22,12 @@ import pytest
 
 from dashboard.report import main
 from tests.bad_inputs import cases, check_covered
+from tests.damage import cut, replace, save_array
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BRANDS = ["Rick Owens", "Chanel", "Versace"]
 RUN, BRAND = "rep-raw", "Chanel"
 HOSTILE = "<script>alert('house')</script> & Co"
-
-
-def replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def cut(path: Path, keep: float = 0.5) -> None:
-    data = path.read_bytes()
-    replace(path, data[: int(len(data) * keep)])
-
-
-def save_array(path: Path, array: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    replace(path, buffer.getvalue())
 
 
 def maps_of(run: Path) -> np.ndarray:
