@@ -37,18 +37,17 @@ class Sizes:
 
 
 FULL = Sizes(photos=200, repeats=3)
-QUICK = Sizes(photos=16, repeats=1)
+QUICK = Sizes(photos=32, repeats=1)  # two feature batches: a steady rate needs a result after the first
 
 
 def _start_ray(workers: int) -> float:
     """Seconds to start a local Ray instance for `workers` workers (kept running for the timed calls)."""
     import ray
 
-    from core.engine import REPO_ROOT
+    from core.engine import start_local_ray
 
     started = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=256 * 2**20,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}})
+    start_local_ray(ray, workers)
     return time.perf_counter() - started
 
 

@@ -321,10 +321,6 @@ class EngineSettings:
                            "process, locally, and one per CPU core on Ray (background removal has --workers)",
                            flag="--engine-workers", minimum=0)
 
-    def workers_for(self, cores: int) -> int:
-        """How many workers a stage without its own setting uses on this engine."""
-        return self.workers or (cores if self.engine == "ray" else 1)
-
 
 @dataclass(frozen=True)
 class PipelineSettings:

@@ -47,6 +47,18 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def planned_workers(engine: EngineSettings, tasks: int) -> int:
+    """Workers for a stage without its own worker setting: `--engine-workers`, else one in this process
+    locally and one per CPU core on Ray; never more than there are tasks."""
+    wanted = engine.workers or ((os.cpu_count() or 1) if engine.engine == "ray" else 1)
+    return max(1, min(wanted, tasks))
+
+
+def runs_here(engine: EngineSettings, workers: int) -> bool:
+    """Whether `run_tasks` runs the tasks in this process, so a stage can hand over what it already loaded."""
+    return engine.engine == "local" and workers == 1
+
+
 def limit_tensorflow_threads(threads: int) -> None:
     """In a worker process, before TensorFlow starts its thread pools: the workers share the cores."""
     import tensorflow as tf
@@ -67,7 +79,7 @@ def run_tasks(tasks: list, *, make_worker: Callable, spec, work: Callable, lost:
         return _on_ray(tasks, make_worker, spec, work, lost, workers, engine, on_result)
     if engine.engine != "local":
         raise EngineError(f"unknown engine {engine.engine!r}; expected local or ray")
-    if workers == 1:  # no spawn cost: one worker, in this process
+    if runs_here(engine, workers):  # no spawn cost: one worker, in this process
         worker = make_worker(spec)
         return [_reported(work(worker, task), on_result) for task in tasks]
     return _in_process_pool(tasks, make_worker, spec, work, lost, workers, on_result)
@@ -174,10 +186,14 @@ def connect(engine: EngineSettings, workers: int):
             raise EngineError(f"cannot reach the Ray cluster at {engine.engine_address} ({exc}); check the address "
                               "and that the cluster is up, or run without --engine ray to use this machine") from None
     else:
-        runtime_env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
-                 object_store_memory=256 * 2**20)
+        start_local_ray(ray, workers)
     return ray, True
+
+
+def start_local_ray(ray, workers: int) -> None:
+    """A Ray instance on this machine for `workers` workers; it shares this checkout's file system."""
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=256 * 2**20,
+             runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}})
 
 
 def _on_ray(tasks, make_worker, spec, work, lost, workers, engine, on_result) -> list:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import keras
 import numpy as np
 
 from core.config import EngineSettings, ModelSettings
-from core.engine import limit_tensorflow_threads, run_tasks, threads_per_worker
+from core.engine import limit_tensorflow_threads, planned_workers, run_tasks, runs_here, threads_per_worker
 from core.fileio import atomic_path, sha256_file, write_json_atomic
 from core.images import ImageError
 from core.logs import progress_bar
@@ -213,8 +212,8 @@ def ensure_features(
         return files
     engine = engine or EngineSettings()
     batches = [FeatureBatch(tuple(todo[start:start + batch_size])) for start in range(0, len(todo), batch_size)]
-    workers = min(engine.workers_for(os.cpu_count() or 1), len(batches))
-    in_process = engine.engine == "local" and workers == 1
+    workers = planned_workers(engine, len(batches))
+    in_process = runs_here(engine, workers)
     spec = extractor_spec(model, cache, model_settings if copies else None, seed,
                           None if in_process else threads_per_worker(workers))
     bar = progress_bar(total=len(todo), logger=log, desc="caching block4 features", unit="img")

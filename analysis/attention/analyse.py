@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +172,7 @@ def lost_gradcam_batch(paths: tuple[str, ...], reason: str):
 def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings) -> dict[str, np.ndarray]:
     """Grad-CAM maps of `paths` for their predicted class, resuming from attention/gradcam.npz; the batches
     run on the chosen engine (`core.engine`: in this process by default, with `analyser`'s model)."""
-    from core.engine import run_tasks, threads_per_worker
+    from core.engine import planned_workers, run_tasks, runs_here, threads_per_worker
 
     layer = settings.attention.gradcam_layer
     cache_path, stamp = run.gradcam_cache, model_stamp(run)
@@ -184,8 +183,8 @@ def gradcam_pass(analyser, run: RunFolder, paths: list[str], settings: Settings)
     size = settings.attention.gradcam_batch_size
     batches = [tuple(todo[start:start + size]) for start in range(0, len(todo), size)]
     engine = settings.engine
-    workers = min(engine.workers_for(os.cpu_count() or 1), len(batches))
-    if engine.engine == "local" and workers == 1:
+    workers = planned_workers(engine, len(batches))
+    if runs_here(engine, workers):
         from analysis.attention.gradcam import GradCam
 
         def make_worker(_):  # the analyser this process already loaded

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from dataclasses import dataclass
 
 import cv2
@@ -256,7 +255,7 @@ def evaluate_reliance(
     that `worker_spec` names.
     """
     from core.config import EngineSettings
-    from core.engine import run_tasks, threads_per_worker
+    from core.engine import planned_workers, run_tasks, runs_here, threads_per_worker
 
     rows = rows.reset_index(drop=True)
     small, usable = np.zeros((len(rows), *DONOR_GRID), np.float32), np.zeros(len(rows), bool)
@@ -285,8 +284,8 @@ def evaluate_reliance(
     todo = [task(i) for i in range(len(rows)) if rows.at[i, "path"] not in finished]
     batches = [tuple(todo[start:start + batch_size]) for start in range(0, len(todo), batch_size)]
     engine = engine or EngineSettings()
-    workers = min(engine.workers_for(os.cpu_count() or 1), max(1, len(batches)))
-    if engine.engine == "local" and workers == 1 or worker_spec is None:
+    workers = planned_workers(engine, len(batches))
+    if runs_here(engine, workers) or worker_spec is None:
         engine, workers = EngineSettings(), 1
 
         def make_worker(_):  # the model this process already holds

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.attention.zones import grid_from_figure
+from analysis.attention import AttentionError
 from analysis.identity import ZONES, IdentityError
 from analysis.identity.methods.occlusion import occluded_inputs
+from analysis.identity.zones import zones_of_mask
 from core.config import AttentionSettings
 
 FILL = "inpaint"
@@ -21,12 +22,10 @@ FILL = "inpaint"
 def photo_zones(figure_mask: np.ndarray, size: int, attention: AttentionSettings) -> np.ndarray:
     """(5, size, size) fraction of each model-input pixel in each of `ZONES`, from a figure mask (H, W) in
     [0, 1] of the photo at any resolution (the photo is squashed to a square the same way)."""
-    figure = grid_from_figure(np.asarray(figure_mask, np.float32), (size, size), attention.zone_proportions,
-                              attention.inside_threshold)
-    if figure is None:
-        raise IdentityError("no figure was found in the photo, so it has no zones to hide")
-    background = np.clip(1.0 - figure.sum(axis=0), 0.0, 1.0)
-    return np.concatenate([figure, background[None]]).astype(np.float32)
+    try:
+        return zones_of_mask(figure_mask, (size, size), attention)
+    except AttentionError:
+        raise IdentityError("no figure was found in the photo, so it has no zones to hide") from None
 
 
 def hidden_zone_inputs(model_input: np.ndarray, zones: np.ndarray, attention: AttentionSettings) -> np.ndarray:

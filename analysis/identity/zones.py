@@ -29,15 +29,24 @@ def zone_grid(figure_path: str, zones_path: str, shape: tuple[int, int], attenti
     """
     shape = tuple(int(v) for v in shape)
     if use_labels and str(zones_path or "").strip():
-        figure_zones = grid_from_labels(load_zone_labels(zones_path), shape)
-    else:
-        if not str(figure_path or "").strip():
-            raise AttentionError("no figure mask")
-        mask = load_figure_mask(figure_path)
-        figure_zones = grid_from_figure(mask, shape, attention.zone_proportions, attention.inside_threshold)
-        if figure_zones is None:
-            raise AttentionError("the figure mask is empty (no figure found)")
-    # the cells' zone fractions add up to 1: the background is what the figure zones leave
+        return with_background(grid_from_labels(load_zone_labels(zones_path), shape))
+    if not str(figure_path or "").strip():
+        raise AttentionError("no figure mask")
+    return zones_of_mask(load_figure_mask(figure_path), shape, attention)
+
+
+def zones_of_mask(mask: np.ndarray, shape: tuple[int, int], attention: AttentionSettings) -> np.ndarray:
+    """(5, h, w) zone fractions of a (h, w) grid from a figure mask (H, W) in [0, 1] at any resolution: bands of
+    the figure's height. Raises `AttentionError` for an empty mask."""
+    figure_zones = grid_from_figure(np.asarray(mask, np.float32), tuple(int(v) for v in shape),
+                                    attention.zone_proportions, attention.inside_threshold)
+    if figure_zones is None:
+        raise AttentionError("the figure mask is empty (no figure found)")
+    return with_background(figure_zones)
+
+
+def with_background(figure_zones: np.ndarray) -> np.ndarray:
+    """The four figure zones and the background, which is what they leave: each cell's fractions add up to 1."""
     background = np.clip(1.0 - figure_zones.sum(axis=0), 0.0, 1.0)
     return np.concatenate([figure_zones, background[None]]).astype(np.float32)
 
