@@ -80,8 +80,9 @@ class ScoreCache:
         self.values[key] = row
 
     def save(self) -> None:
-        keys = np.array(list(self.values), dtype=str)
-        values = (np.stack(list(self.values.values())) if self.values
+        order = sorted(self.values)  # the same bytes whichever order the engine's workers answered in
+        keys = np.array(order, dtype=str)
+        values = (np.stack([self.values[key] for key in order]) if order
                   else np.zeros((0, len(self.columns))))
         with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, keys=keys, values=values.astype(np.float64), columns=np.array(self.columns, dtype=str),

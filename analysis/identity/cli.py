@@ -1,6 +1,7 @@
 """The `identity` command of `python -m analysis`: run the analysis (analysis.identity.identify), print its tables.
 
     python -m analysis identity --run demo-raw [--max-images 60] [--max-per-house 20] [--quiet]
+    python -m analysis identity --run demo-raw --engine ray --engine-workers 2   # the model passes on Ray
 
 Options beyond these come from `IdentitySettings` (core/config.py). A user error prints one
 `error: ...` line and exits 1.
@@ -17,6 +18,7 @@ from analysis.identity.identify import IdentityOptions, identify
 from core.cli import add_settings_options, settings_from_options
 from core.config import Settings, get_settings
 from core.contract import ContractError
+from core.engine import EngineError
 from core.images import ImageError
 
 
@@ -25,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--max-images", type=int, default=None, metavar="N",
                         help="score a brand-stratified sample of N test photos")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_settings_options(parser, get_settings().engine)  # where the model passes run
     return add_settings_options(parser, get_settings().identity)
 
 
@@ -81,10 +84,11 @@ def profile_lines(result: dict) -> list[str]:
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m analysis identity`: analyse, then print the tables."""
-    settings = settings.replace(identity=settings_from_options(args, settings.identity))
+    settings = settings.replace(identity=settings_from_options(args, settings.identity),
+                                engine=settings_from_options(args, settings.engine))
     try:
         result = identify(IdentityOptions(run=args.run, max_images=args.max_images), settings)
-    except (ContractError, AttentionError, ImageError, ValueError, OSError) as exc:
+    except (ContractError, AttentionError, ImageError, ValueError, OSError, EngineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for name, why in result["skipped"].items():

@@ -37,6 +37,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,10 +48,10 @@ from analysis.attention.bootstrap import bootstrap_stat
 from analysis.identity import ZONES, IdentityError
 from analysis.identity.cache import ScoreCache, cache_key
 from analysis.identity.context import IdentityContext, log_probabilities
+from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
 from core.config import IdentitySettings
 from core.contract import read_json_object
 from core.images import ImageError, load_rgb
-from core.logs import progress_bar
 from data.demo.counterfactuals import EDITS, ORIGINAL, VENUE_EDIT, Counterfactual, render_counterfactuals
 from data.demo.draw import CUES
 from data.demo.generate import GENERATOR_VERSION, DemoParams, LookSpec, plan_looks
@@ -147,6 +148,25 @@ def cache_columns(class_names: list[str]) -> list[str]:
     return [*(f"logp_{name}" for name in class_names), *(f"w_{zone}" for zone in ZONES)]
 
 
+class LookTask(NamedTuple):
+    path: str
+    spec: LookSpec
+
+
+class LookScores(NamedTuple):
+    matches_disk: bool  # False: the re-rendered original is not the photo on disk, and nothing was scored
+    rows: dict  # edit -> log-probabilities and zone weights (cache row)
+
+
+def score_look(worker: PassWorker, task: LookTask) -> PhotoResult:
+    """Render one look's edits and score them (the engine's work, on any worker)."""
+    params, root, fill, edits = (worker.options[key] for key in ("params", "root", "fill", "edits"))
+    renders = render_counterfactuals(task.spec, params, edits)
+    if not matches_disk(renders[ORIGINAL], Path(root) / task.spec.image_path):
+        return PhotoResult(task.path, LookScores(False, {}))
+    return PhotoResult(task.path, LookScores(True, look_rows(renders, worker.scorer, fill)))
+
+
 def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple[pd.DataFrame, list[str]]:
     """Per sampled look and edit (and the original): the model's log-probabilities and the edit's zone weights.
 
@@ -159,28 +179,41 @@ def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple
                         "path": "saved_image"}, sort_keys=True)
     cache = ScoreCache(context.run.counterfactual_cache, stamp, cache_columns(class_names))
     edits = (ORIGINAL, *EDITS)
-    records, unmatched, differs, pending = [], [], [], 0
     rows = context.rows
-    for _, row in progress_bar(rows.iterrows(), logger=log, total=len(rows), desc="counterfactual truth", unit="look"):
-        spec = source.specs.get(row["image_path"])
-        if spec is None:
-            unmatched.append(row["path"])
-            continue
-        keys = {edit: cache_key(row["path"], edit) for edit in edits}
-        if not all(key in cache for key in keys.values()):
-            renders = render_counterfactuals(spec, source.params, edits)
-            if not matches_disk(renders[ORIGINAL], source.root / spec.image_path):
-                differs.append(row["path"])
-                continue
-            _score_look(renders, keys, cache, scorer, fill)
-            pending += 1
-            if pending >= SAVE_EVERY:
-                cache.save()
-                pending = 0
-        for edit, key in keys.items():
-            records.append([row["path"], row["brand"], edit, *cache.get(key)])
-    if pending or cache.discarded:
-        cache.save()
+
+    def keys_of(path: str) -> dict[str, str]:
+        return {edit: cache_key(path, edit) for edit in edits}
+
+    unmatched = [path for path, image_path in zip(rows["path"], rows["image_path"], strict=True)
+                 if image_path not in source.specs]
+    todo = [LookTask(str(path), source.specs[image_path])
+            for path, image_path in zip(rows["path"], rows["image_path"], strict=True)
+            if image_path in source.specs and not all(key in cache for key in keys_of(path).values())]
+    differs, pending = [], 0
+
+    def store(result: PhotoResult) -> None:
+        nonlocal pending
+        if not result.value.matches_disk:
+            differs.append(result.path)
+            return
+        for edit, key in keys_of(result.path).items():
+            cache.put(key, result.value.rows[edit])
+        pending += 1
+        if pending >= SAVE_EVERY:  # a killed run loses at most SAVE_EVERY looks
+            cache.save()
+            pending = 0
+
+    options = {"params": source.params, "root": str(source.root), "fill": fill, "edits": edits}
+    try:
+        run_photo_passes(context, batches_of(todo, 1), EachPhoto(score_look), options, store, "counterfactual truth")
+    finally:
+        if pending or cache.discarded:
+            cache.save()
+    records = []
+    for path, brand in zip(rows["path"], rows["brand"], strict=True):  # in the order of the sampled looks
+        keys = keys_of(path)
+        if all(key in cache for key in keys.values()):
+            records.extend([path, brand, edit, *cache.get(key)] for edit, key in keys.items())
     notes = []
     if unmatched:
         notes.append(f"{len(unmatched)} test photo(s) are not looks of the demo's plan (e.g. {unmatched[0]})")
@@ -190,16 +223,16 @@ def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple
     return pd.DataFrame(records, columns=["path", "brand", "edit", *cache.columns]), notes
 
 
-def _score_look(renders: dict[str, Counterfactual], keys: dict[str, str], cache: ScoreCache, scorer, fill) -> None:
-    """Score the edits that changed the photo (an unchanged render scores as the original) and store them."""
+def look_rows(renders: dict[str, Counterfactual], scorer, fill) -> dict[str, np.ndarray]:
+    """Per edit: the model's log-probabilities and the edit's zone weights. Only edits that changed the photo are
+    scored; an unchanged render scores as the original."""
     original = renders[ORIGINAL]
     weights = {edit: changed_zone_weights(original, render) for edit, render in renders.items()}
     changed = [edit for edit, render in renders.items()
                if edit == ORIGINAL or not np.array_equal(render.image, original.image)]
     inputs = np.stack([render_input(renders[edit], scorer.image_size, scorer.resize_filter, fill) for edit in changed])
     logp = dict(zip(changed, log_probabilities(scorer.probabilities(inputs)), strict=True))
-    for edit, key in keys.items():
-        cache.put(key, np.concatenate([logp.get(edit, logp[ORIGINAL]), weights[edit]]))
+    return {edit: np.concatenate([logp.get(edit, logp[ORIGINAL]), weights[edit]]) for edit in renders}
 
 
 # --------------------------------------------------------------------------- effects (pure)

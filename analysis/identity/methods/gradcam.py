@@ -8,38 +8,61 @@ zone's share is the map's mass on it. A map that the ReLU leaves all zero has no
 
 from __future__ import annotations
 
-import logging
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from analysis.identity import ZONES
 from analysis.identity.context import IdentityContext
+from analysis.identity.passes import PassWorker, PhotoResult, WholeBatch, batches_of, run_photo_passes
 from analysis.identity.zones import heat_shares
-from core.logs import progress_bar
 
-log = logging.getLogger(__name__)
+
+class CamPhoto(NamedTuple):
+    path: str
+    figure_mask: str
+    zones_mask: str
+    target: int  # class index
+    rival: int  # class index, -1 for none
+
+
+def gradcam_batch(worker: PassWorker, batch: tuple[CamPhoto, ...]) -> list[PhotoResult]:
+    """Per photo: (2, 5) zone shares of the target's map and of the target-rather-than-rival map (NaN without a rival)."""
+    from analysis.attention.gradcam import GradCam
+
+    if "cam" not in worker.memo:  # built once per worker: it wraps the loaded model
+        worker.memo["cam"] = GradCam(worker.scorer.model, worker.options["layer"])
+    cam = worker.memo["cam"]
+    images = np.stack([worker.model_input(photo.path) for photo in batch])
+    targets = np.array([photo.target for photo in batch], dtype=np.int64)
+    rivals = np.array([photo.rival for photo in batch], dtype=np.int64)
+    maps, _ = cam(images, class_index=targets)
+    contrast_maps, _ = cam(images, class_index=targets, contrast_index=rivals)
+    results = []
+    for photo, heat, contrast_heat in zip(batch, maps, contrast_maps, strict=True):
+        zones = worker.zones(photo.figure_mask, photo.zones_mask, heat.shape)
+        if zones is None:
+            results.append(PhotoResult(photo.path, None))
+            continue
+        contrast = heat_shares(contrast_heat, zones) if photo.rival >= 0 else np.full(len(ZONES), np.nan)
+        results.append(PhotoResult(photo.path, np.stack([heat_shares(heat, zones), contrast])))
+    return results
 
 
 def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
-    from analysis.attention.gradcam import GradCam
-
-    cam = GradCam(context.scorer.model, context.settings.attention.gradcam_layer)
     usable = rows[rows.apply(context.has_zones, axis=1)]
-    batch = context.settings.attention.gradcam_batch_size
+    photos = [CamPhoto(str(path), str(figure), str(zones), int(target), int(rival))
+              for path, figure, zones, target, rival in zip(usable["path"], usable["figure_mask"], usable["zones_mask"],
+                                                            context.class_index(usable["target"]),
+                                                            context.class_index(usable["rival"]), strict=True)]
+    layer = context.settings.attention.gradcam_layer
+    shares: dict[str, np.ndarray] = {}
+    run_photo_passes(context, batches_of(photos, context.settings.attention.gradcam_batch_size), WholeBatch(gradcam_batch),
+                     {"layer": layer}, lambda result: shares.__setitem__(result.path, result.value), "Grad-CAM zones")
     records = []
-    for start in progress_bar(range(0, len(usable), batch), logger=log, desc="Grad-CAM zones", unit="batch"):
-        chunk = usable.iloc[start:start + batch]
-        images = np.stack([context.model_input(path) for path in chunk["path"]])
-        targets = context.class_index(chunk["target"])
-        rivals = context.class_index(chunk["rival"])
-        maps, _ = cam(images, class_index=targets)
-        contrast_maps, _ = cam(images, class_index=targets, contrast_index=rivals)
-        for (_, row), heat, contrast_heat, rival in zip(chunk.iterrows(), maps, contrast_maps, rivals, strict=True):
-            zones = context.zones_at(row, heat.shape)
-            if zones is None:
-                continue
-            shares = heat_shares(heat, zones)
-            contrast = heat_shares(contrast_heat, zones) if rival >= 0 else np.full(len(ZONES), np.nan)
-            records.extend((row["path"], zone, s, c) for zone, s, c in zip(ZONES, shares, contrast, strict=True))
+    for photo in photos:  # in the order asked for, whichever order the batches came back in
+        if photo.path in shares:
+            share, contrast = shares[photo.path]
+            records.extend((photo.path, zone, s, c) for zone, s, c in zip(ZONES, share, contrast, strict=True))
     return pd.DataFrame(records, columns=["path", "zone", "share", "contrast"])

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -34,9 +35,9 @@ import pandas as pd
 from analysis.identity import ZONES
 from analysis.identity.cache import ScoreCache, cache_key
 from analysis.identity.context import IdentityContext, log_probabilities
+from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
 from core.contract import DataError, read_manifest_table
 from core.images import ImageError
-from core.logs import progress_bar
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
@@ -126,33 +127,61 @@ def _fill_options(context: IdentityContext, kind: str) -> tuple[dict, str]:
     return {"radius": radius}, f"inpaint@r{radius}"
 
 
+class OcclusionTask(NamedTuple):
+    path: str
+    figure_mask: str
+    zones_mask: str
+
+
+def occlude_photo(worker: PassWorker, task: OcclusionTask) -> PhotoResult:
+    """(6, C) log-probabilities of the photo and of it with each zone filled; no value without usable zones."""
+    size = worker.scorer.image_size
+    zones = worker.zones(task.figure_mask, task.zones_mask, (size, size))
+    if zones is None:
+        return PhotoResult(task.path, None)
+    image = worker.model_input(task.path)
+    fill, options = worker.options["fill"], worker.options["fill_options"]
+    inputs = np.concatenate([image[None], occluded_inputs(image, zones, fill, **options)])
+    return PhotoResult(task.path, log_probabilities(worker.scorer.probabilities(inputs)))
+
+
 def zone_shares(context: IdentityContext, rows: pd.DataFrame, fill: str = "inpaint") -> pd.DataFrame:
     scorer, class_names = context.scorer, context.class_names
-    size = (scorer.image_size, scorer.image_size)
     options, tag = _fill_options(context, fill)
     stamp = json.dumps({"model": scorer.stamp, "classes": class_names, "size": scorer.image_size,
                         "filter": scorer.resize_filter, "zones": context.zone_settings()}, sort_keys=True)
     cache = ScoreCache(context.run.occlusion_cache, stamp, [f"logp_{name}" for name in class_names])
+
+    def keys_of(path: str) -> list[str]:
+        return [cache_key(path, ORIGINAL), *(cache_key(path, tag, zone) for zone in ZONES)]
+
+    todo = [OcclusionTask(str(row["path"]), str(row["figure_mask"]), str(row["zones_mask"]))
+            for _, row in rows.iterrows()
+            if context.has_zones(row) and not all(key in cache for key in keys_of(row["path"]))]
+    pending = 0
+
+    def store(result: PhotoResult) -> None:
+        nonlocal pending
+        for key, logp in zip(keys_of(result.path), result.value, strict=True):
+            cache.put(key, logp)
+        pending += 1
+        if pending >= SAVE_EVERY:  # a killed pass loses at most SAVE_EVERY photos
+            cache.save()
+            pending = 0
+
+    try:
+        run_photo_passes(context, batches_of(todo, 1), EachPhoto(occlude_photo),
+                         {"fill": fill, "fill_options": options}, store, f"occlusion ({fill})")
+    finally:
+        if pending or cache.discarded:
+            cache.save()
     targets, rivals = context.class_index(rows["target"]), context.class_index(rows["rival"])
-    records, pending = [], 0
-    for (_, row), target, rival in progress_bar(zip(rows.iterrows(), targets, rivals, strict=True), logger=log,
-                                                total=len(rows), desc=f"occlusion ({fill})", unit="img"):
-        zones = context.zones_at(row, size)
-        if zones is None:
-            continue
-        keys = [cache_key(row["path"], ORIGINAL), *(cache_key(row["path"], tag, zone) for zone in ZONES)]
+    records = []
+    for path, target, rival in zip(rows["path"], targets, rivals, strict=True):
+        keys = keys_of(path)
         if not all(key in cache for key in keys):
-            image = context.model_input(row["path"])
-            inputs = np.concatenate([image[None], occluded_inputs(image, zones, fill, **options)])
-            for key, logp in zip(keys, log_probabilities(scorer.probabilities(inputs)), strict=True):
-                cache.put(key, logp)
-            pending += 1
-            if pending >= SAVE_EVERY:
-                cache.save()
-                pending = 0
+            continue  # no usable zones
         logp = np.stack([cache.get(key) for key in keys])
         drops, contrasts = zone_drops(logp[0], logp[1:], int(target), int(rival))
-        records.extend((row["path"], zone, d, c) for zone, d, c in zip(ZONES, drops, contrasts, strict=True))
-    if pending or cache.discarded:
-        cache.save()
+        records.extend((path, zone, d, c) for zone, d, c in zip(ZONES, drops, contrasts, strict=True))
     return pd.DataFrame(records, columns=["path", "zone", "share", "contrast"])
