@@ -22,6 +22,7 @@ TITLES = {
     "heatmap_aggregation": "Aggregated heatmaps",
     "dashboard_render": "Dashboard render time",
     "browser_waits": "Waits in a real browser",
+    "identity_analysis": "Identity analysis",
     "make_run": "`make run` time",
 }
 
@@ -114,7 +115,7 @@ def render(results: dict, existing: str = "") -> str:
 
 
 PROJECTION_START, PROJECTION_END = "<!-- projection: written by make bench -->", "<!-- end of projection -->"
-SCALE_DOC = Path(__file__).resolve().parents[1] / "docs" / "SCALE.md"
+SCALE_DOC_NAME = "SCALE.md"  # beside the report: docs/SCALE.md for docs/BENCHMARKS.md, none for a report elsewhere
 
 
 def with_projection(document: str, results: dict) -> str:
@@ -132,12 +133,14 @@ def with_projection(document: str, results: dict) -> str:
     return head + PROJECTION_START + "\n" + "\n".join(table_lines) + "\n" + PROJECTION_END + tail
 
 
-def write_report(path: str | Path, results: dict, scale_doc: Path | None = SCALE_DOC) -> Path:
+def write_report(path: str | Path, results: dict) -> Path:
+    """The report at `path`, and the projection in the SCALE.md beside it, if there is one."""
     from core.fileio import write_text_atomic
 
     path = Path(path)
     existing = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if scale_doc is not None and scale_doc.is_file():
+    scale_doc = path.parent / SCALE_DOC_NAME
+    if scale_doc.is_file():
         document = scale_doc.read_text(encoding="utf-8")
         updated = with_projection(document, results)
         if updated != document:

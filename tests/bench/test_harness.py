@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,7 +79,8 @@ def test_results_file_has_every_required_key_and_strict_json(tmp_path):
     data = strict_json(path)
     assert list(data) == [*MEASUREMENTS, "machine"]
     assert set(MEASUREMENTS) == {"training", "architectures", "vgg16_forward", "single_photo", "background_removal",
-                                 "engine_scale", "heatmap_aggregation", "dashboard_render", "browser_waits", "make_run"}
+                                 "engine_scale", "heatmap_aggregation", "identity_analysis", "dashboard_render", "browser_waits",
+                                 "make_run"}
     assert all(key in data["training"] for key in TRAINING_KEYS)
     assert data["training"]["odd"] == [None, None, 1.5]
     assert all("skipped" in data[name] for name in MEASUREMENTS if name != "training")
@@ -117,7 +119,10 @@ def test_cli_runs_the_selection_and_keeps_earlier_figures(tmp_path, monkeypatch,
     monkeypatch.setattr(cli, "run_in_child", fake_child)
     monkeypatch.setattr(cli, "machine_info", lambda: dict(MACHINE))
     args = ["--results", str(results_path), "--report", str(report_path)]
+    scale_doc = Path(report.__file__).resolve().parents[1] / "docs" / "SCALE.md"
+    before = scale_doc.read_bytes()
     assert cli.main(["--quick", "--only", "vgg16_forward", "training", *args]) == 0
+    assert scale_doc.read_bytes() == before  # a report elsewhere leaves the docs' projection alone
     assert ran == [("training", True), ("vgg16_forward", True)]  # report order, not argument order
     data = strict_json(results_path)
     assert data["make_run"] == {"skipped": "earlier reason"} and data["training"] == {"skipped": "fake training"}
