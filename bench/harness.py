@@ -30,6 +30,7 @@ MEASUREMENTS = (
     "background_removal",
     "engine_scale",
     "heatmap_aggregation",
+    "identity_analysis",
     "dashboard_render",
     "browser_waits",
     "make_run",

@@ -273,7 +273,7 @@ class AttentionSettings:
 
 
 # Attribution methods `python -m analysis identity` can score (docs/IDENTITY.md); occlusion runs once per fill.
-IDENTITY_METHODS = ("attention", "gradcam", "occlusion")
+IDENTITY_METHODS = ("attention", "gradcam", "occlusion", "swap")
 OCCLUSION_FILLS = ("mean", "inpaint", "colour")
 
 
@@ -281,13 +281,15 @@ OCCLUSION_FILLS = ("mean", "inpaint", "colour")
 class IdentitySettings:
     """Where a house's identity lives (`python -m analysis identity`, docs/IDENTITY.md)."""
 
-    methods: tuple[str, ...] = setting(IDENTITY_METHODS, "attribution methods to score: attention, gradcam, occlusion")
+    methods: tuple[str, ...] = setting(IDENTITY_METHODS,
+                                       "attribution methods to score: attention, gradcam, occlusion, swap")
     occlusion_fills: tuple[str, ...] = setting(
-        OCCLUSION_FILLS, "what replaces a zone: mean (the training photos' mean image), inpaint (cv2.inpaint of the "
-                         "zone), colour (the background-removal fill); each is scored on the demo")
+        ("inpaint",), "what replaces a zone: inpaint (cv2.inpaint of the zone), mean (the training photos' mean "
+                      "image), colour (the background-removal fill); mean and colour matched the demo's truth less "
+                      f"often (docs/IDENTITY.md); any of {', '.join(OCCLUSION_FILLS)}")
     headline_method: str = setting(
         "auto", "method behind the profile: auto = the most faithful on a demo run, else the one a demo run chose "
-                "(--reference-run), else occlusion:inpaint; or e.g. occlusion:mean, gradcam")
+                "(--reference-run), else swap; or e.g. occlusion:inpaint, gradcam")
     reference_run: str = setting("", "demo run whose identity.json names the method for real data; "
                                      "empty: the most recent demo run that has one, of the same variant if any")
     zone_source: str = setting("exact", "exact: the generator's zone masks where a photo has them; bands: always cut "
@@ -300,6 +302,8 @@ class IdentitySettings:
     confidence_level: float = setting(0.95, "confidence level of the intervals", above=0)
     seed: int = setting(42, "random seed of the samples and the bootstrap")
     batch_size: int = setting(32, "photos per model pass")
+    swap_donors: int = setting(2, "zone swap: donor photos per photo, from other houses and from the rival each",
+                               minimum=1)
     mean_image_photos: int = setting(256, "training photos averaged into the mean-image fill", cli=False)
 
 
@@ -335,7 +339,8 @@ class PipelineSettings:
 # "demo" fits `make run` in the 10-minute budget on 2 CPU cores; "thesis" is chapter 3's settings.
 PROFILES: dict[str, dict[str, dict]] = {
     # docs/MODEL.md "Demo size": 96 px beat 128 px at this scale
-    "demo": {"model": {"image_size": 96, "epochs": 20}, "pipeline": {"analysis_max_images": 60}},
+    "demo": {"model": {"image_size": 96, "epochs": 20}, "pipeline": {"analysis_max_images": 60},
+             "identity": {"max_per_house": 10}},
     "thesis": {"model": {"architecture": "thesis"}, "demo": {"per_house": 170, "width": 480, "height": 720},
                "pipeline": {"dataset": "demo-thesis"}},
 }

@@ -276,6 +276,7 @@ class RunFolder:
     # model scores of the counterfactual renders and of the occluded photos, keyed by photo, edit and model file
     counterfactual_cache = property(lambda self: self.identity_dir / "counterfactuals.npz")
     occlusion_cache = property(lambda self: self.identity_dir / "occlusion.npz")
+    swap_cache = property(lambda self: self.identity_dir / "swap.npz")
 
     def require(self, path: Path, made_by: str) -> Path:
         if not path.is_file():

@@ -98,6 +98,12 @@ def analyse(run: str, settings: Settings) -> None:
     analyse_run(AnalysisOptions(run=run, max_images=settings.pipeline.analysis_max_images or None), settings)
 
 
+def identity_analysis(run: str, settings: Settings) -> None:
+    from analysis.identity.identify import IdentityOptions, identify
+
+    identify(IdentityOptions(run=run), settings)
+
+
 def train_baseline(variant: str, dataset: DatasetFolder, run: str, settings: Settings) -> None:
     from model.baseline import train_baseline as fit
 
@@ -153,6 +159,7 @@ def plan(settings: Settings) -> list[Step]:
     analysed = {**trained, "attention": dataclasses.asdict(settings.attention),
                 "max_images": settings.pipeline.analysis_max_images}
     indexed = {**trained, "analytics": dataclasses.asdict(settings.analytics)}
+    identified = {**analysed, "identity": dataclasses.asdict(settings.identity)}
 
     def prepare_step(folder: DatasetFolder, split: str) -> Step:
         return Step(f"prepare dataset ({split} split)", lambda s: folder.manifest,
@@ -175,6 +182,10 @@ def plan(settings: Settings) -> list[Step]:
     def attention_step(name: str) -> Step:
         return Step(f"attention analytics {name}", lambda s: run(name).attention_per_image,
                     lambda: analyse(name, settings), analysed)
+
+    def identity_step(name: str) -> Step:
+        return Step(f"identity {name}", lambda s: run(name).identity, lambda: identity_analysis(name, settings),
+                    identified)
 
     def index_step(name: str, collection_run: str | None) -> Step:
         return Step(f"distinctiveness index {name}", lambda s: run(name).brand_analytics,
@@ -208,6 +219,8 @@ def plan(settings: Settings) -> list[Step]:
         for variant in ("raw", "nobg"):
             steps += [train_step(variant, names[f"{variant}_thesis"], dataset, thesis),
                       evaluate_step(names[f"{variant}_thesis"], thesis)]
+    # last: every model is ready before the longest analysis starts (a stopped run resumes from its caches)
+    steps += [identity_step(names[variant]) for variant in ("raw", "nobg")]
     return steps
 
 

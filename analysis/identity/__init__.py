@@ -9,6 +9,7 @@ method that proved most faithful there. One module per concern:
 - `cache`: per-photo model scores on disk, resumable and checked, keyed to the model file;
 - `context`: the run's sampled test photos, their masks, and the model as a scorer;
 - `truth`: counterfactual ground truth on demo runs (the same photo with one cue changed);
+- `passes`: the model passes (truth, occlusion, swap, Grad-CAM) on the chosen engine, one photo per task;
 - `methods`: the attribution methods, one module each behind `zone_shares(context, rows)`;
 - `faithfulness`: each method's zone ranking against the truth, and the headline method;
 - `profile`: per brand, the zones carrying its identity and what separates it from its rival;

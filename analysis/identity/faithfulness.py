@@ -84,12 +84,16 @@ def score_method(truth: dict[str, pd.DataFrame], method: dict[str, pd.DataFrame]
 
 
 def _ranking_key(scores: dict) -> tuple:
+    """The headline answers both questions (the profile and the rival), so it is ranked on both: top-zone
+    matches of the two added, then their rank correlations added (a missing one counts as −1, the worst), then
+    the matches against all houses. A method that says the same for every house (attention's map has no rival)
+    cannot win on the first question alone."""
     def rho(value):
-        return value if value is not None else -math.inf
+        return value if value is not None and not math.isnan(value) else -1.0
 
     contrastive = scores.get("contrastive", {})
-    return (scores["top_zone_matches"], rho(scores["spearman"]),
-            contrastive.get("top_zone_matches", 0), rho(contrastive.get("spearman")))
+    matches, rival_matches = scores["top_zone_matches"], contrastive.get("top_zone_matches", 0)
+    return (matches + rival_matches, rho(scores["spearman"]) + rho(contrastive.get("spearman")), matches)
 
 
 def choose_headline(faithfulness: dict[str, dict]) -> str | None:

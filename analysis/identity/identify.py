@@ -7,7 +7,7 @@ On a demo run: the counterfactual truth (`truth`), every attribution method (`me
 method's faithfulness to the truth (`faithfulness`), and the profile (`profile`) with the most
 faithful method. On real data there is no truth: the profile uses the method a demo run chose
 (`IdentitySettings.headline_method`, `--reference-run`, else the most recent demo run's
-identity.json, preferring a run of the same variant, else occlusion with the inpaint fill). A method that cannot run on the run (no
+identity.json, preferring a run of the same variant, else zone swap). A method that cannot run on the run (no
 model, no attention maps, no masks to cut zones from) is listed under `skipped` with the reason,
 and the rest still run. Model passes are cached in `identity/` and resume after a kill.
 
@@ -15,7 +15,7 @@ identity.json (`core.contract.IDENTITY_FILE`, read with `RunFolder.read_identity
 
     run, dataset, data ("demo" | "real" | "unknown"), created_at, target, zone_source, zones,
     n_photos (scored), n_test_photos
-    headline_method: "occlusion:inpaint" | "gradcam" | ...
+    headline_method: "swap" | "occlusion:inpaint" | "gradcam" | ...
     headline_basis: {chosen_by: "faithfulness" | "settings" | "reference run" | "default",
                      reference_run, scores (the method's faithfulness, where known)}
     profile: {brand: {method, units, n_photos, zones: {zone: stat}, ranked_zones, top_zone,

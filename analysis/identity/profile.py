@@ -26,7 +26,7 @@ from core.contract import probability_columns
 
 
 def units_of(method: str) -> str:
-    return "drop in log p" if method.startswith("occlusion") else "share of the map"
+    return "drop in log p" if method.startswith(("occlusion", "swap")) else "share of the map"
 
 
 def most_confused_rivals(confusion: pd.DataFrame, predictions: pd.DataFrame, class_names: list[str]) -> dict[str, dict]:

@@ -12,7 +12,9 @@ ranking of zones within a house is compared with the truth, so a method may use 
 - `attention`: the learned attention map's mass per zone (class-agnostic: its contrast is its share);
 - `gradcam`: Grad-CAM's mass per zone, for the target logit and for target minus rival;
 - `occlusion`: the drop in log p(target) (and in log p(target) − log p(rival)) when the zone is
-  replaced by an in-distribution fill; one method per fill (`occlusion:mean`, ...).
+  replaced by an in-distribution fill; one method per fill (`occlusion:mean`, ...);
+- `swap`: the same drops when the zone is replaced by the same zone of other houses' photos (and of
+  the rival's photos, for the contrast).
 
 Photos without a usable zone mask get no rows. `unavailable` says why a method cannot run on a run.
 """
@@ -29,7 +31,7 @@ from analysis.identity.context import IdentityContext
 from core.config import IDENTITY_METHODS, OCCLUSION_FILLS, IdentitySettings
 
 SHARE_COLUMNS = ("path", "zone", "share", "contrast")
-DEFAULT_HEADLINE = "occlusion:inpaint"  # works on any photo with a figure mask; used when no demo run chose one
+DEFAULT_HEADLINE = "swap"  # works on any photos with figure masks; used when no demo run chose one
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Method:
 
 def all_methods(identity: IdentitySettings) -> list[Method]:
     """The methods `identity.methods` asks for, occlusion once per fill in `identity.occlusion_fills`."""
-    from analysis.identity.methods import attention, gradcam, occlusion
+    from analysis.identity.methods import attention, gradcam, occlusion, swap
 
     unknown = sorted(set(identity.methods) - set(IDENTITY_METHODS))
     bad_fills = sorted(set(identity.occlusion_fills) - set(OCCLUSION_FILLS))
@@ -55,6 +57,8 @@ def all_methods(identity: IdentitySettings) -> list[Method]:
             methods.append(Method("attention", False, True, attention.zone_shares))
         elif name == "gradcam":
             methods.append(Method("gradcam", True, False, gradcam.zone_shares))
+        elif name == "swap":
+            methods.append(Method("swap", True, False, swap.zone_shares))
         else:
             methods.extend(Method(f"occlusion:{fill}", True, False, partial(occlusion.zone_shares, fill=fill))
                            for fill in identity.occlusion_fills)
@@ -63,7 +67,7 @@ def all_methods(identity: IdentitySettings) -> list[Method]:
 
 def method_named(name: str) -> Method:
     """One method by its name (`attention`, `gradcam`, `occlusion:<fill>`), whatever the settings ask for."""
-    name = DEFAULT_HEADLINE if name == "occlusion" else name
+    name = "occlusion:inpaint" if name == "occlusion" else name
     base, _, fill = name.partition(":")
     identity = IdentitySettings(methods=(base,), occlusion_fills=(fill,) if fill else OCCLUSION_FILLS)
     found = [method for method in all_methods(identity) if method.name == name]

@@ -60,7 +60,7 @@ def test_constant_rows_have_no_rank_correlation_and_no_truth_top_zone():
     assert score_question(truth, TRUTH)["houses"] == 2
 
 
-def test_headline_is_most_matches_then_rank_correlation_then_the_contrastive_question():
+def test_headline_is_most_matches_over_both_questions_then_rank_correlation_over_both():
     def scores(matches, rho, c_matches=0, c_rho=None):
         return {"top_zone_matches": matches, "houses": 3, "spearman": rho,
                 "contrastive": {"top_zone_matches": c_matches, "houses": 3, "spearman": c_rho}}
@@ -70,6 +70,9 @@ def test_headline_is_most_matches_then_rank_correlation_then_the_contrastive_que
     assert choose_headline({"gradcam": scores(2, None), "attention": scores(2, -0.2)}) == "attention"
     assert choose_headline({"a": scores(2, 0.5, 1), "b": scores(2, 0.5, 3)}) == "b"
     assert choose_headline({"first": scores(1, 0.5), "second": scores(1, 0.5)}) == "first"
+    # a map with no rival answer (attention) loses to a method that answers both questions fairly well
+    assert choose_headline({"attention": scores(3, 0.9, 0, 0.1), "swap": scores(2, 0.6, 2, 0.8)}) == "swap"
+    assert choose_headline({"a": scores(2, 0.2, 1, 0.9), "b": scores(1, 0.5, 2, 0.7)}) == "b"  # rho over both
     assert choose_headline({}) is None
 
 

@@ -33,7 +33,7 @@ def test_demo_run_writes_identity_json_with_the_documented_keys(demo_copy, capsy
     result = run.read_identity()
     assert set(IDENTITY_KEYS) <= set(result) and {"faithfulness", "truth", "methods"} <= set(result)
     assert result["data"] == "demo" and result["skipped"] == {}
-    methods = ["attention", "gradcam", "occlusion:mean", "occlusion:inpaint", "occlusion:colour"]
+    methods = ["attention", "gradcam", "occlusion:inpaint", "swap"]
     assert list(result["faithfulness"]) == methods
     for scores in result["faithfulness"].values():
         assert scores["houses"] == 2 and 0 <= scores["top_zone_matches"] <= 2

@@ -1,0 +1,221 @@
+"""Zone swap: put another house's version of one zone on the photo and measure what the model loses.
+
+Occlusion asks "what if this zone were blank?", which no runway photo is. A swap asks what the
+counterfactual truth asks: "what if this zone were another house's?". For each photo and each of
+the five zones, the zone is replaced by the same zone of donor photos (real photos of the test
+set, so the replacement is in distribution), and the model is scored again:
+
+- `share`: the mean drop in log p(target) over `IdentitySettings.swap_donors` donors of other houses
+  (a seeded draw per photo): what the zone holds of the house that other houses do not have;
+- `contrast`: the mean drop in log p(target) − log p(rival) over as many donors of the rival house:
+  what the zone holds that tells the house from its rival (the demo's truth swaps in the twin's cue).
+
+A figure zone of the donor (its head, torso, legs or feet, cut by the same masks as the photo's) is
+stretched onto the photo's zone box and blended in by the photo's soft zone mask; the background
+is the donor's venue with its figure painted out (`analysis.attention.background_reliance.venue_plate`),
+behind the photo's figure. Works wherever occlusion does: zones from the demo's masks or rembg's bands.
+
+Scores are cached in `identity/swap.npz` (log-probabilities of every class), keyed by photo,
+donor, zone and the model file, so another rival costs only its new donors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from analysis.attention.background_reliance import TreatmentSettings, venue_plate
+from analysis.identity import FIGURE_ZONES, ZONES
+from analysis.identity.cache import ScoreCache, cache_key
+from analysis.identity.context import IdentityContext, log_probabilities
+from analysis.identity.methods.occlusion import blend
+from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
+
+log = logging.getLogger(__name__)
+ORIGINAL = "original"
+DONE = "done"  # a (photo, donor) pair whose swaps are all stored (a zone empty on either photo has none)
+SAVE_EVERY = 8  # photos between cache writes
+INSIDE = 0.5  # a pixel at least this much inside a zone belongs to its box
+TRANSPLANT = "box-stretch"  # part of the cache stamp: another way of swapping rescores everything
+
+
+# --------------------------------------------------------------------------- pure
+
+
+def zone_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the pixels at least half inside the zone; None for an empty zone."""
+    rows, cols = np.nonzero(np.asarray(alpha) >= INSIDE)
+    if not len(rows):
+        return None
+    return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+
+
+def transplant(image: np.ndarray, alpha: np.ndarray, donor: np.ndarray, donor_alpha: np.ndarray) -> np.ndarray | None:
+    """`image` with its zone `alpha` (H, W) replaced by the donor's zone `donor_alpha`, stretched box to box;
+    None when either zone is empty. Where the outlines differ the box carries a little of the donor's
+    surroundings with it (painting those in was measured on the demo and matched the truth less often)."""
+    box, donor_box = zone_box(alpha), zone_box(donor_alpha)
+    if box is None or donor_box is None:
+        return None
+    top, bottom, left, right = box
+    d_top, d_bottom, d_left, d_right = donor_box
+    patch = cv2.resize(np.ascontiguousarray(donor[d_top:d_bottom, d_left:d_right]), (right - left, bottom - top),
+                       interpolation=cv2.INTER_AREA)
+    pasted = np.array(image, copy=True)
+    pasted[top:bottom, left:right] = patch
+    return blend(image, pasted, alpha)
+
+
+def swap_background(image: np.ndarray, background: np.ndarray, donor: np.ndarray, donor_background: np.ndarray,
+                    dilation_px: int, radius: int) -> np.ndarray:
+    """`image`'s figure on the donor's venue, its figure painted out; both backgrounds are soft (H, W) masks."""
+    plate = venue_plate(donor, 1.0 - np.asarray(donor_background, np.float32), dilation_px, radius)
+    return blend(image, plate, background)
+
+
+def swapped_inputs(image: np.ndarray, zones: np.ndarray, donor: np.ndarray, donor_zones: np.ndarray,
+                   params: TreatmentSettings) -> dict[str, np.ndarray]:
+    """{zone: the photo with that zone from the donor}; a zone empty on either photo is left out."""
+    out = {}
+    for k, zone in enumerate(ZONES):
+        if zone in FIGURE_ZONES:
+            swapped = transplant(image, zones[k], donor, donor_zones[k])
+        else:
+            swapped = swap_background(image, zones[k], donor, donor_zones[k], params.dilation_px, params.radius)
+        if swapped is not None:
+            out[zone] = swapped
+    return out
+
+
+def pick_donors(brands: np.ndarray, has_zones: np.ndarray, index: int, brand_wanted, count: int,
+                seed: int, stream: int) -> list[int]:
+    """Up to `count` row positions of photos with zones whose brand passes `brand_wanted`, other than `index`:
+    a seeded draw per photo and stream (other houses, rival), the same whatever else is asked."""
+    pool = [j for j in range(len(brands)) if j != index and has_zones[j] and brand_wanted(brands[j])]
+    if not pool:
+        return []
+    rng = np.random.default_rng([seed, stream, index])
+    return sorted(int(j) for j in rng.choice(pool, size=min(count, len(pool)), replace=False))
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+class Photo(NamedTuple):
+    path: str
+    figure_mask: str
+    zones_mask: str
+
+
+class SwapTask(NamedTuple):
+    path: str
+    photo: Photo
+    donors: tuple[Photo, ...]
+
+
+def swap_photo(worker: PassWorker, task: SwapTask) -> PhotoResult:
+    """{key: log-probabilities} of the photo and of every (donor, zone) swap; no value without the photo's zones."""
+    size = worker.scorer.image_size
+    zones = worker.zones(task.photo.figure_mask, task.photo.zones_mask, (size, size))
+    if zones is None:
+        return PhotoResult(task.path, None)
+    image = worker.model_input(task.path)
+    params = worker.options["treatment"]
+    keys, inputs = [cache_key(task.path, ORIGINAL)], [image]
+    for donor in task.donors:
+        donor_zones = worker.zones(donor.figure_mask, donor.zones_mask, (size, size))
+        if donor_zones is not None:
+            for zone, swapped in swapped_inputs(image, zones, worker.model_input(donor.path), donor_zones,
+                                                params).items():
+                keys.append(cache_key(task.path, donor.path, zone))
+                inputs.append(swapped)
+    logp = dict(zip(keys, log_probabilities(worker.scorer.probabilities(np.stack(inputs))), strict=True))
+    done = {cache_key(task.path, donor.path, DONE): logp[keys[0]] for donor in task.donors}
+    return PhotoResult(task.path, {**logp, **done})
+
+
+def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
+    scorer, class_names, identity = context.scorer, context.class_names, context.settings.identity
+    params = TreatmentSettings.at_size(scorer.image_size, (0, 0, 0), context.settings.attention)
+    stamp = json.dumps({"model": scorer.stamp, "classes": class_names, "size": scorer.image_size,
+                        "filter": scorer.resize_filter, "zones": context.zone_settings(),
+                        "dilation": params.dilation_px, "radius": params.radius, "transplant": TRANSPLANT},
+                       sort_keys=True)
+    cache = ScoreCache(context.run.swap_cache, stamp, [f"logp_{name}" for name in class_names])
+    pool = context.rows  # donors: the sampled test photos of every house
+    brands = pool["brand"].astype(str).to_numpy()
+    has_zones = pool.apply(context.has_zones, axis=1).to_numpy()
+    position = {path: i for i, path in enumerate(pool["path"])}
+    photos = [Photo(str(p), str(f), str(z)) for p, f, z in zip(pool["path"], pool["figure_mask"], pool["zones_mask"],
+                                                                  strict=True)]
+
+    plans = []
+    for path, brand, rival in zip(rows["path"], rows["target"], rows["rival"], strict=True):
+        i = position[path]
+        others = pick_donors(brands, has_zones, i, lambda b, brand=brand: b != brand, identity.swap_donors,
+                             identity.seed, 0)
+        rivals = (pick_donors(brands, has_zones, i, lambda b, rival=rival: b == rival, identity.swap_donors,
+                              identity.seed, 1) if rival else [])
+        plans.append((path, i, others, rivals))
+
+    def keys_of(path: str, donors: list[int]) -> list[str]:
+        return [cache_key(path, ORIGINAL), *(cache_key(path, photos[d].path, DONE) for d in donors)]
+
+    todo = [SwapTask(path, photos[i], tuple(photos[d] for d in sorted(set(others + rivals))))
+            for path, i, others, rivals in plans
+            if has_zones[i] and not all(key in cache for key in keys_of(path, sorted(set(others + rivals))))]
+    pending = 0
+
+    def store(result: PhotoResult) -> None:
+        nonlocal pending
+        for key, logp in result.value.items():
+            cache.put(key, logp)
+        pending += 1
+        if pending >= SAVE_EVERY:  # a killed pass loses at most SAVE_EVERY photos
+            cache.save()
+            pending = 0
+
+    try:
+        run_photo_passes(context, batches_of(todo, 1), EachPhoto(swap_photo),
+                         {"treatment": params}, store, "zone swap")
+    finally:
+        if pending or cache.discarded:
+            cache.save()
+    targets, rival_index = context.class_index(rows["target"]), context.class_index(rows["rival"])
+    records = []
+    for (path, _, others, rivals), target, rival in zip(plans, targets, rival_index, strict=True):
+        original = cache_key(path, ORIGINAL)
+        if original not in cache:
+            continue  # no usable zones
+        base = cache.get(original)
+        share = _mean_drop(cache, path, others, photos, base, _weights(len(class_names), target))
+        contrast = (_mean_drop(cache, path, rivals, photos, base, _weights(len(class_names), target, rival))
+                    if rival >= 0 else np.full(len(ZONES), np.nan))
+        records.extend((path, zone, s, c) for zone, s, c in zip(ZONES, share, contrast, strict=True))
+    return pd.DataFrame(records, columns=["path", "zone", "share", "contrast"])
+
+
+def _weights(classes: int, target: int, rival: int = -1) -> np.ndarray:
+    """Log-probability weights of the measured quantity: log p(target), or log p(target) − log p(rival)."""
+    weights = np.zeros(classes)
+    weights[target] = 1.0
+    if rival >= 0:
+        weights[rival] = -1.0
+    return weights
+
+
+def _mean_drop(cache: ScoreCache, path: str, donors: list[int], photos: list[Photo], base: np.ndarray,
+               weights: np.ndarray) -> np.ndarray:
+    """Per zone: the mean over donors of the drop in `weights` · log-probabilities; NaN where no donor had the zone."""
+    out = np.full(len(ZONES), np.nan)
+    for k, zone in enumerate(ZONES):
+        keys = [cache_key(path, photos[d].path, zone) for d in donors]
+        drops = [float((base - cache.get(key)) @ weights) for key in keys if key in cache]
+        if drops:
+            out[k] = float(np.mean(drops))
+    return out

@@ -1,0 +1,55 @@
+"""Zone swap finds the zone a model reads: a fake model whose score depends on one zone's pixels only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.identity import ZONES
+from analysis.identity.faithfulness import house_zone_means
+from analysis.identity.methods import swap
+
+
+@pytest.mark.parametrize("zone", ["feet", "head", "background"])
+def test_swap_ranks_the_zone_the_model_reads_first(zone_kit, tmp_path, zone):
+    context, scorer = zone_kit.context(tmp_path, zone)
+    rows = context.rows.assign(rival=lambda r: np.where(r["brand"] == "A", "B", "A"))
+    shares = swap.zone_shares(context, rows)
+    assert set(shares["zone"]) == set(ZONES) and len(shares) == len(ZONES) * len(context.rows)
+    brands = context.rows.set_index("path")["brand"]
+    means, contrasts = house_zone_means(shares, brands), house_zone_means(shares, brands, "contrast")
+    for house in ("A", "B"):
+        assert means.loc[house].idxmax() == zone, means
+        assert means.loc[house, zone] > 0.5  # the other house's key colour swapped in: a large drop in log p
+        assert np.allclose(means.loc[house].drop(zone), 0.0, atol=1e-9)  # nothing else reaches the model
+        assert contrasts.loc[house].idxmax() == zone
+
+    calls = scorer.calls
+    again = swap.zone_shares(context, rows)
+    assert scorer.calls == calls  # every swap came from identity/swap.npz
+    assert again.equals(shares)
+
+
+def test_a_photo_without_a_rival_has_no_contrast_and_donors_are_of_other_houses(zone_kit, tmp_path):
+    context, _ = zone_kit.context(tmp_path, "legs")
+    shares = swap.zone_shares(context, context.rows.assign(rival=""))
+    assert shares["contrast"].isna().all() and shares["share"].notna().all()
+    brands = np.array(["A", "A", "B", "B", "C"])
+    has_zones = np.array([True, True, True, False, True])
+    for index in range(len(brands)):
+        picked = swap.pick_donors(brands, has_zones, index, lambda b, own=brands[index]: b != own, 2, 42, 0)
+        assert picked and all(brands[j] != brands[index] and has_zones[j] for j in picked)
+        assert picked == swap.pick_donors(brands, has_zones, index, lambda b, own=brands[index]: b != own, 2, 42, 0)
+    assert swap.pick_donors(brands, has_zones, 2, lambda b: b == "B", 2, 42, 1) == []  # B's other photo has no zones
+
+
+def test_transplant_stretches_the_donor_zone_onto_the_photo_zone_and_leaves_the_rest():
+    image = np.zeros((10, 10, 3), np.uint8)
+    donor = np.zeros((10, 10, 3), np.uint8)
+    donor[0:2, 0:4] = 200  # the donor's zone: a 2×4 box in the corner
+    alpha, donor_alpha = np.zeros((10, 10)), np.zeros((10, 10))
+    alpha[4:8, 2:10] = 1.0  # the photo's zone: a 4×8 box
+    donor_alpha[0:2, 0:4] = 1.0
+    out = swap.transplant(image, alpha, donor, donor_alpha)
+    assert (out[4:8, 2:10] == 200).all() and (out[alpha == 0] == 0).all()
+    assert swap.transplant(image, np.zeros((10, 10)), donor, donor_alpha) is None  # an empty zone has no swap
