@@ -25,12 +25,15 @@ assets: $(VENV)/.runtime-installed
 demo: $(VENV)/.runtime-installed
 	$(PY) -m pipeline demo --profile $(PROFILE)
 
-## run: the demo (cached after the first time), then the dashboard on http://$(HOST):$(PORT) (HOST=0.0.0.0 shares it)
-run: demo
+## run: the demo (cached after the first time), then the dashboard on http://$(HOST):$(PORT) (HOST=0.0.0.0 shares it);
+## the identity analyses run behind the dashboard (log: workspace/logs/behind-dashboard.log)
+run: $(VENV)/.runtime-installed
 	@case "$(HOST)" in \
 	  127.*|localhost|::1|"[::1]") ;; \
 	  *) echo "warning: the dashboard listens on $(HOST):$(PORT) and has no login: anyone who can reach this machine can see it and upload photos (docs/DASHBOARD.md, 'Sharing the dashboard')" >&2 ;; \
 	esac
+	$(PY) -m pipeline demo --profile $(PROFILE) --before-dashboard
+	$(PY) -m pipeline demo --profile $(PROFILE) --behind-dashboard </dev/null >/dev/null 2>&1 &
 	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
 ## test: the whole suite (provisions the model assets first: the tests check the real weights)

@@ -1,11 +1,13 @@
 """`make run` time: cold (after pip: an empty workspace holding only the model assets) and warm.
 
-`make run` is `python -m pipeline demo` followed by `streamlit run dashboard/app.py`. Both are
-timed as make runs them, in child processes, without make itself (make's only extra work is
-checking the virtualenv's stamp files):
+`make run` is `python -m pipeline demo --before-dashboard` followed by `streamlit run dashboard/app.py`,
+with the rest of the pipeline (the identity analyses) behind the dashboard. They are timed as make
+runs them, in child processes, without make itself (make's only extra work is checking the
+virtualenv's stamp files):
 
-- cold: a fresh temporary workspace with the assets copied in, then `python -m pipeline demo`
-  (photos, datasets, rembg, four trainings, evaluations, analytics). Minutes, so only without --quick.
+- cold: a fresh temporary workspace with the assets copied in, then `python -m pipeline demo
+  --before-dashboard` (photos, datasets, rembg, the trainings, evaluations, analytics); then, timed
+  apart, the rest that make run leaves behind the dashboard. Minutes, so only without --quick.
 - warm: in a workspace whose demo is built, `python -m pipeline demo` again (every step up to
   date) and then the dashboard until it answers HTTP (`/_stcore/health`) on a free port; the
   server is then stopped. The full bench measures it in the workspace the cold run just built;
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import Row, Skip, median
+
+BEFORE_DASHBOARD = "--before-dashboard"  # what `make run` waits for before it starts the dashboard
 
 GOAL_COLD_S = 600.0
 GOAL_WARM_S = 30.0
@@ -77,11 +81,11 @@ def environment(workspace: Path) -> dict[str, str]:
     return {**os.environ, "RUNWAY_LENS_WORKSPACE": str(workspace)}
 
 
-def pipeline_demo(workspace: Path, log: Path) -> float:
-    """Seconds `python -m pipeline demo` takes in `workspace`; its output goes to `log`."""
+def pipeline_demo(workspace: Path, log: Path, *options: str) -> float:
+    """Seconds `python -m pipeline demo [options]` takes in `workspace`; its output goes to `log`."""
     started = time.perf_counter()
     with open(log, "ab") as out:
-        code = subprocess.call([sys.executable, "-m", "pipeline", "demo"], cwd=REPO_ROOT,
+        code = subprocess.call([sys.executable, "-m", "pipeline", "demo", *options], cwd=REPO_ROOT,
                                env=environment(workspace), stdout=out, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - started
     if code != 0:
@@ -133,7 +137,7 @@ def dashboard_ready(workspace: Path, log: Path) -> float:
 def warm(workspace: Path, log: Path, repeats: int) -> dict:
     runs = []
     for _ in range(repeats):
-        pipeline_s = pipeline_demo(workspace, log)
+        pipeline_s = pipeline_demo(workspace, log, BEFORE_DASHBOARD)
         runs.append((pipeline_s, dashboard_ready(workspace, log)))
     totals = [pipeline_s + dashboard_s for pipeline_s, dashboard_s in runs]
     return {"seconds": round(median(totals), 2), "pipeline_s": round(median([r[0] for r in runs]), 2),
@@ -147,8 +151,10 @@ def run(settings, quick: bool = False) -> dict:
         log = Path(tmp) / "make-run.log"
         if sizes.cold:
             workspace = fresh_workspace(settings, Path(tmp) / "workspace")
-            cold_s = pipeline_demo(workspace, log)
-            result["cold"] = {"seconds": round(cold_s, 1), "workspace": "fresh temporary workspace, assets copied"}
+            cold_s = pipeline_demo(workspace, log, BEFORE_DASHBOARD)
+            behind_s = pipeline_demo(workspace, log)  # what make run leaves to run behind the dashboard
+            result["cold"] = {"seconds": round(cold_s, 1), "behind_dashboard_s": round(behind_s, 1),
+                              "workspace": "fresh temporary workspace, assets copied"}
         else:
             workspace = settings.paths.root
             result["cold"] = {"skipped": "takes minutes: measured by the full `python -m bench` (without --quick)"}
@@ -166,12 +172,15 @@ def run(settings, quick: bool = False) -> dict:
 
 def rows(result: dict) -> list[Row]:
     cold, warm_ = result["cold"], result["warm"]
-    return [
-        Row("make run, cold (after pip)", cold.get("seconds"), "s", f"≤ {GOAL_COLD_S:g} s",
+    rows_ = [
+        Row("make run, cold (after pip), to the dashboard", cold.get("seconds"), "s", f"≤ {GOAL_COLD_S:g} s",
             cold["seconds"] <= GOAL_COLD_S if "seconds" in cold else None),
         Row("make run, warm (to dashboard health)", warm_["seconds"], "s", f"≤ {GOAL_WARM_S:g} s",
             warm_["seconds"] <= GOAL_WARM_S),
     ]
+    if "behind_dashboard_s" in cold:
+        rows_.insert(1, Row("make run, cold: identity analyses behind the dashboard", cold["behind_dashboard_s"], "s"))
+    return rows_
 
 
 def notes(result: dict) -> list[str]:
@@ -179,6 +188,10 @@ def notes(result: dict) -> list[str]:
     lines = [f"make run warm: `python -m pipeline demo` with every step up to date {warm_['pipeline_s']} s, then the "
              f"dashboard answering its health check after {warm_['dashboard_ready_s']} s (median of "
              f"{warm_['runs']}, {warm_['workspace']})."]
+    if "behind_dashboard_s" in result["cold"]:
+        lines.append(f"make run cold: the dashboard opens after {result['cold']['seconds']} s; the identity analyses "
+                     f"then run behind it for {result['cold']['behind_dashboard_s']} s (timed alone, at full "
+                     "priority).")
     if "skipped" in result["cold"]:
         lines.append(f"make run cold not measured: {result['cold']['skipped']}.")
     return lines

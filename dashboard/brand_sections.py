@@ -23,7 +23,8 @@ def read_analytics(runs: dict[str, RunInfo]) -> dict[str, dict]:
 
 def identity_missing(run: RunInfo) -> None:
     command = artifacts.IDENTITY_COMMAND.format(run=run.name)
-    st.info(f"No identity profile for `{run.name}` yet: `{command}` measures where each house's identity lives.")
+    st.info(f"No identity profile for `{run.name}` yet: `{command}` measures where each house's identity lives. "
+            "On the demo, `make run` computes it behind the dashboard in the first minutes (reload to see it).")
 
 
 def identity_profile(run: RunInfo, brand: str) -> None:

@@ -38,6 +38,8 @@ class Step:
     parameters: dict  # what the artifact depends on; a change reruns the step
     # what to run instead when the step was completed before with other parameters (None: `command`)
     command_after_change: Callable[[], object] | None = None
+    # `make run` runs it behind the dashboard: no page needs it to open, and it takes minutes
+    behind_dashboard: bool = False
 
 
 # --------------------------------------------------------------------------- the stages, called as functions
@@ -185,7 +187,7 @@ def plan(settings: Settings) -> list[Step]:
 
     def identity_step(name: str) -> Step:
         return Step(f"identity {name}", lambda s: run(name).identity, lambda: identity_analysis(name, settings),
-                    identified)
+                    identified, behind_dashboard=True)
 
     def index_step(name: str, collection_run: str | None) -> Step:
         return Step(f"distinctiveness index {name}", lambda s: run(name).brand_analytics,
@@ -219,9 +221,14 @@ def plan(settings: Settings) -> list[Step]:
         for variant in ("raw", "nobg"):
             steps += [train_step(variant, names[f"{variant}_thesis"], dataset, thesis),
                       evaluate_step(names[f"{variant}_thesis"], thesis)]
-    # last: every model is ready before the longest analysis starts (a stopped run resumes from its caches)
+    # last, and behind the dashboard in `make run`: every model is ready first (a stopped run resumes from its caches)
     steps += [identity_step(names[variant]) for variant in ("raw", "nobg")]
     return steps
+
+
+def before_dashboard(steps: list[Step]) -> list[Step]:
+    """The steps the dashboard needs before it opens (`make run` runs the others behind it)."""
+    return [step for step in steps if not step.behind_dashboard]
 
 
 def fingerprint(parameters: dict) -> str:

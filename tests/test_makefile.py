@@ -61,3 +61,11 @@ def test_sharing_it_on_every_interface_warns_that_there_is_no_login(stub_venv):
     assert "--server.address 0.0.0.0" in streamlit_line(result)
     [warning] = warnings_of(result)
     assert "0.0.0.0" in warning and "no login" in warning
+
+
+def test_the_identity_analyses_run_behind_the_dashboard(stub_venv):
+    lines = make_run(stub_venv).stdout.splitlines()
+    before = next(i for i, line in enumerate(lines) if "pipeline demo --profile demo --before-dashboard" in line)
+    behind = next(i for i, line in enumerate(lines) if "pipeline demo --profile demo --behind-dashboard" in line)
+    dashboard = next(i for i, line in enumerate(lines) if line.startswith("streamlit run"))
+    assert before < behind < dashboard and lines[behind].rstrip().endswith("&")  # it does not hold the dashboard up

@@ -181,3 +181,32 @@ def run_photo_passes(context, batches: list[tuple], work: Callable, options: dic
         raise IdentityError(f"{desc} failed on {len(failed)} photo(s) (e.g. {failed[0].path}: {failed[0].problem}); "
                             "the scores computed are kept, and a rerun resumes")
     return no_zones
+
+
+SAVE_EVERY = 8  # photos between cache writes: a killed pass loses at most this many
+
+
+def run_cached_passes(context, cache, tasks: list, work: Callable, options: dict, rows_of: Callable,
+                      desc: str) -> None:
+    """One photo per task (`work(worker, task) -> PhotoResult`) on the engine, each photo's cache rows
+    (`rows_of(result)`: {key: values}, or None to store nothing) put in `cache` as it arrives, which is saved
+    every `SAVE_EVERY` photos and at the end, also when the pass fails."""
+    pending = 0
+
+    def store(result: PhotoResult) -> None:
+        nonlocal pending
+        rows = rows_of(result)
+        if rows is None:
+            return
+        for key, values in rows.items():
+            cache.put(key, values)
+        pending += 1
+        if pending >= SAVE_EVERY:
+            cache.save()
+            pending = 0
+
+    try:
+        run_photo_passes(context, batches_of(tasks, 1), EachPhoto(work), options, store, desc)
+    finally:
+        if pending or cache.discarded:
+            cache.save()

@@ -48,7 +48,7 @@ from analysis.attention.bootstrap import bootstrap_stat
 from analysis.identity import ZONES, IdentityError
 from analysis.identity.cache import ScoreCache, cache_key
 from analysis.identity.context import IdentityContext, log_probabilities
-from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
+from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
 from core.config import IdentitySettings
 from core.contract import read_json_object
 from core.images import ImageError, load_rgb
@@ -64,7 +64,6 @@ CONTRAST_EDITS: tuple[str, ...] = (*(f"twin:{cue}" for cue in CUES), VENUE_EDIT)
 QUESTIONS = ("reliance", "contrastive")
 # A re-rendered original may differ from the file on disk by decoder rounding only (PIL vs OpenCV's libjpeg).
 MAX_DISK_DIFFERENCE = 1.0
-SAVE_EVERY = 8  # looks between cache writes
 
 
 @dataclass(frozen=True)
@@ -189,26 +188,16 @@ def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple
     todo = [LookTask(str(path), source.specs[image_path])
             for path, image_path in zip(rows["path"], rows["image_path"], strict=True)
             if image_path in source.specs and not all(key in cache for key in keys_of(path).values())]
-    differs, pending = [], 0
+    differs = []
 
-    def store(result: PhotoResult) -> None:
-        nonlocal pending
+    def rows_of(result: PhotoResult) -> dict | None:
         if not result.value.matches_disk:
             differs.append(result.path)
-            return
-        for edit, key in keys_of(result.path).items():
-            cache.put(key, result.value.rows[edit])
-        pending += 1
-        if pending >= SAVE_EVERY:  # a killed run loses at most SAVE_EVERY looks
-            cache.save()
-            pending = 0
+            return None
+        return {key: result.value.rows[edit] for edit, key in keys_of(result.path).items()}
 
     options = {"params": source.params, "root": str(source.root), "fill": fill, "edits": edits}
-    try:
-        run_photo_passes(context, batches_of(todo, 1), EachPhoto(score_look), options, store, "counterfactual truth")
-    finally:
-        if pending or cache.discarded:
-            cache.save()
+    run_cached_passes(context, cache, todo, score_look, options, rows_of, "counterfactual truth")
     records = []
     for path, brand in zip(rows["path"], rows["brand"], strict=True):  # in the order of the sampled looks
         keys = keys_of(path)

@@ -62,3 +62,26 @@ def test_two_demo_datasets_never_share_an_artifact(workspace):
     assert shared == {settings.paths.vgg16_weights}, shared  # only the model assets are common
     names = [step.name for step in plan(settings)]
     assert names[0] == "model assets" and any(name.startswith("train demo-raw") for name in names)
+
+
+def test_make_run_opens_the_dashboard_before_the_identity_analyses(workspace, monkeypatch):
+    import fcntl
+
+    from pipeline import __main__ as pipeline_cli
+    from pipeline.demo import before_dashboard
+
+    settings = profile_settings("demo", get_settings(workspace))
+    steps = plan(settings)
+    behind = [step.name for step in steps if step.behind_dashboard]
+    assert behind == ["identity demo-raw", "identity demo-nobg"] and [s.name for s in steps[-2:]] == behind
+    assert [step.name for step in before_dashboard(steps)] == [s.name for s in steps if s.name not in behind]
+
+    # a second `make run` while the first one's analyses still run leaves them to it
+    ran = []
+    monkeypatch.setattr(pipeline_cli.demo_pipeline, "run_plan", lambda *args: ran.append(args) or 0)
+    lock_path = settings.paths.root / pipeline_cli.BEHIND_LOG
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path.with_suffix(".lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert pipeline_cli.behind_dashboard(steps, settings) == 0
+    assert ran == []

@@ -35,13 +35,12 @@ import pandas as pd
 from analysis.identity import ZONES
 from analysis.identity.cache import ScoreCache, cache_key
 from analysis.identity.context import IdentityContext, log_probabilities
-from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
+from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
 from core.contract import DataError, read_manifest_table
 from core.images import ImageError
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
-SAVE_EVERY = 8  # photos between cache writes
 HOLE_THRESHOLD = 0.05  # a pixel at least this much inside the zone is repainted (soft edges included)
 
 
@@ -158,23 +157,8 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame, fill: str = "inpai
     todo = [OcclusionTask(str(row["path"]), str(row["figure_mask"]), str(row["zones_mask"]))
             for _, row in rows.iterrows()
             if context.has_zones(row) and not all(key in cache for key in keys_of(row["path"]))]
-    pending = 0
-
-    def store(result: PhotoResult) -> None:
-        nonlocal pending
-        for key, logp in zip(keys_of(result.path), result.value, strict=True):
-            cache.put(key, logp)
-        pending += 1
-        if pending >= SAVE_EVERY:  # a killed pass loses at most SAVE_EVERY photos
-            cache.save()
-            pending = 0
-
-    try:
-        run_photo_passes(context, batches_of(todo, 1), EachPhoto(occlude_photo),
-                         {"fill": fill, "fill_options": options}, store, f"occlusion ({fill})")
-    finally:
-        if pending or cache.discarded:
-            cache.save()
+    run_cached_passes(context, cache, todo, occlude_photo, {"fill": fill, "fill_options": options},
+                      lambda result: dict(zip(keys_of(result.path), result.value, strict=True)), f"occlusion ({fill})")
     targets, rivals = context.class_index(rows["target"]), context.class_index(rows["rival"])
     records = []
     for path, target, rival in zip(rows["path"], targets, rivals, strict=True):

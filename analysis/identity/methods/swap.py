@@ -34,12 +34,11 @@ from analysis.identity import FIGURE_ZONES, ZONES
 from analysis.identity.cache import ScoreCache, cache_key
 from analysis.identity.context import IdentityContext, log_probabilities
 from analysis.identity.methods.occlusion import blend
-from analysis.identity.passes import EachPhoto, PassWorker, PhotoResult, batches_of, run_photo_passes
+from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
 DONE = "done"  # a (photo, donor) pair whose swaps are all stored (a zone empty on either photo has none)
-SAVE_EVERY = 8  # photos between cache writes
 INSIDE = 0.5  # a pixel at least this much inside a zone belongs to its box
 TRANSPLANT = "box-stretch"  # part of the cache stamp: another way of swapping rescores everything
 
@@ -169,23 +168,8 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
     todo = [SwapTask(path, photos[i], tuple(photos[d] for d in sorted(set(others + rivals))))
             for path, i, others, rivals in plans
             if has_zones[i] and not all(key in cache for key in keys_of(path, sorted(set(others + rivals))))]
-    pending = 0
-
-    def store(result: PhotoResult) -> None:
-        nonlocal pending
-        for key, logp in result.value.items():
-            cache.put(key, logp)
-        pending += 1
-        if pending >= SAVE_EVERY:  # a killed pass loses at most SAVE_EVERY photos
-            cache.save()
-            pending = 0
-
-    try:
-        run_photo_passes(context, batches_of(todo, 1), EachPhoto(swap_photo),
-                         {"treatment": params}, store, "zone swap")
-    finally:
-        if pending or cache.discarded:
-            cache.save()
+    run_cached_passes(context, cache, todo, swap_photo, {"treatment": params}, lambda result: result.value,
+                      "zone swap")
     targets, rival_index = context.class_index(rows["target"]), context.class_index(rows["rival"])
     records = []
     for (path, _, others, rivals), target, rival in zip(plans, targets, rival_index, strict=True):
