@@ -21,7 +21,7 @@ $(VENV)/.test-installed: $(VENV)/.runtime-installed requirements-test.txt requir
 assets: $(VENV)/.runtime-installed
 	$(PY) -m model.assets
 
-## demo: provision assets, generate the demo atelier, prepare, remove backgrounds, train and evaluate both variants
+## demo: provision assets, generate the demo atelier, prepare, remove backgrounds, train, evaluate and analyse both variants (identity included)
 demo: $(VENV)/.runtime-installed
 	$(PY) -m pipeline demo --profile $(PROFILE)
 

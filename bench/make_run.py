@@ -185,7 +185,7 @@ def rows(result: dict) -> list[Row]:
 
 def notes(result: dict) -> list[str]:
     warm_ = result["warm"]
-    lines = [f"make run warm: `python -m pipeline demo` with every step up to date {warm_['pipeline_s']} s, then the "
+    lines = [f"make run warm: `python -m pipeline demo {BEFORE_DASHBOARD}` with every step up to date {warm_['pipeline_s']} s, then the "
              f"dashboard answering its health check after {warm_['dashboard_ready_s']} s (median of "
              f"{warm_['runs']}, {warm_['workspace']})."]
     if "behind_dashboard_s" in result["cold"]:
