@@ -19,11 +19,15 @@ PASSES = {"identity": {"methods": ("gradcam", "occlusion", "swap"), "occlusion_f
 
 
 def outputs(run: RunFolder) -> dict[str, bytes]:
-    """identity.json without its timestamp, and the two score caches, as bytes."""
+    """identity.json without its timestamp, and the score caches, as bytes."""
     document = json.loads(run.identity.read_text(encoding="utf-8"))
     document.pop("created_at")
     return {"identity.json": json.dumps(document, sort_keys=True).encode(),
-            "counterfactuals": run.counterfactual_cache.read_bytes(), "occlusion": run.occlusion_cache.read_bytes()}
+            **{cache.name: cache.read_bytes() for cache in score_caches(run)}}
+
+
+def score_caches(run: RunFolder) -> tuple:
+    return run.counterfactual_cache, run.occlusion_cache, run.swap_cache
 
 
 @pytest.mark.slow
@@ -33,7 +37,7 @@ def test_two_workers_write_the_same_identity_and_caches_as_this_process(demo_cop
     run = RunFolder(demo_copy / "runs" / "tiny-raw")
     identify(IdentityOptions(run="tiny-raw"), settings)
     here = outputs(run)
-    for path in (run.identity, run.counterfactual_cache, run.occlusion_cache):
+    for path in (run.identity, *score_caches(run)):
         path.unlink()
     there = identify(IdentityOptions(run="tiny-raw"), settings.replace(engine=EngineSettings(engine=engine, workers=2)))
     assert there["skipped"] == {} and "gradcam" in there["faithfulness"]
