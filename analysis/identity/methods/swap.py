@@ -165,10 +165,15 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
     def keys_of(path: str, donors: list[int]) -> list[str]:
         return [cache_key(path, ORIGINAL), *(cache_key(path, photos[d].path, DONE) for d in donors)]
 
-    todo = [SwapTask(path, photos[i], tuple(photos[d] for d in sorted(set(others + rivals))))
-            for path, i, others, rivals in plans
-            if has_zones[i] and not all(key in cache for key in keys_of(path, sorted(set(others + rivals))))]
-    run_cached_passes(context, cache, todo, swap_photo, {"treatment": params}, lambda result: result.value,
+    def missing(path: str, donors: list[int]) -> tuple[Photo, ...]:
+        """The donors not swapped in yet (another rival's pass reuses the ones it shares)."""
+        return tuple(photos[d] for d in sorted(set(donors)) if cache_key(path, photos[d].path, DONE) not in cache)
+
+    todo = [SwapTask(path, photos[i], missing(path, others + rivals)) for path, i, others, rivals in plans
+            if has_zones[i] and not all(key in cache for key in keys_of(path, others + rivals))]
+    # a stored score is never replaced: the original scored again beside other donors keeps its first value
+    run_cached_passes(context, cache, todo, swap_photo, {"treatment": params},
+                      lambda result: {key: value for key, value in result.value.items() if key not in cache},
                       "zone swap")
     targets, rival_index = context.class_index(rows["target"]), context.class_index(rows["rival"])
     records = []

@@ -53,3 +53,23 @@ def test_transplant_stretches_the_donor_zone_onto_the_photo_zone_and_leaves_the_
     out = swap.transplant(image, alpha, donor, donor_alpha)
     assert (out[4:8, 2:10] == 200).all() and (out[alpha == 0] == 0).all()
     assert swap.transplant(image, np.zeros((10, 10)), donor, donor_alpha) is None  # an empty zone has no swap
+
+
+def test_another_rival_scores_only_the_donors_not_swapped_in_yet(zone_kit, tmp_path):
+    context, scorer = zone_kit.context(tmp_path, "torso", per_class=4)
+    rows = context.rows
+    first = swap.zone_shares(context, rows.assign(rival=""))  # donors of other houses only
+    calls = scorer.calls
+    second = swap.zone_shares(context, rows.assign(rival=lambda r: np.where(r["brand"] == "A", "B", "A")))
+    brands, has_zones = rows["brand"].to_numpy(), np.ones(len(rows), bool)
+    identity = context.settings.identity
+    expected = 0
+    for i, brand in enumerate(brands):
+        others = swap.pick_donors(brands, has_zones, i, lambda b, own=brand: b != own, identity.swap_donors,
+                                  identity.seed, 0)
+        rivals = swap.pick_donors(brands, has_zones, i, lambda b, own=brand: b != own, identity.swap_donors,
+                                  identity.seed, 1)
+        new = set(rivals) - set(others)
+        expected += (1 + len(ZONES) * len(new)) if new else 0  # the photo again, and each new donor's five swaps
+    assert scorer.calls - calls == expected
+    assert np.allclose(second["share"], first["share"])  # the stored scores were kept, not replaced
