@@ -281,6 +281,8 @@ OCCLUSION_FILLS = ("mean", "inpaint", "colour")
 class IdentitySettings:
     """Where a house's identity lives (`python -m analysis identity`, docs/IDENTITY.md)."""
 
+    truth: bool = setting(True, "on a demo run: score the counterfactual truth and every method's faithfulness; "
+                                "--no-truth: only the profile by the headline method, as on real photos")
     methods: tuple[str, ...] = setting(IDENTITY_METHODS,
                                        "attribution methods to score: attention, gradcam, occlusion, swap")
     occlusion_fills: tuple[str, ...] = setting(

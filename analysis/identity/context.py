@@ -20,13 +20,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from analysis.attention import AttentionError
 from analysis.attention.analyse import mask_table, model_stamp, stratified_sample
 from analysis.identity import IdentityError
-from analysis.identity.zones import zone_grid
+from analysis.identity.passes import scorer_input, zones_or_none
 from core.config import Settings
 from core.contract import RunConfig, RunFolder, resolve_run
-from model.preprocess import load_model_input
 
 log = logging.getLogger(__name__)
 LOG_FLOOR = 1e-30  # a probability the float32 softmax rounded to 0 still has a finite log
@@ -63,6 +61,23 @@ class ModelScorer:
 
 def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.log(np.clip(np.asarray(probabilities, dtype=np.float64), LOG_FLOOR, None))
+
+
+def evidence(logp: np.ndarray, target: int, pushed: int = -1) -> np.ndarray:
+    """The target's logit against the mean logit of the classes the perturbation did not push: log p(target)
+    minus the mean log p of the other classes, leaving out `pushed` (-1: none), from log-probabilities (..., C).
+
+    Reliance is measured as a drop in this evidence, not in log p: a confident model's log p sits at 0
+    whatever one zone holds (p = 0.9999 and p = 0.99 are both "0.00"), so a drop in log p hides what a
+    zone carries when the other zones already carry enough. The reference is a mean of logits because
+    softmax drops a constant from every logit. A swap puts another house's zone on the photo and so
+    pushes that house's logit up by construction; leaving that house out of the reference measures what
+    the photo lost, as the truth's plain "basic" version (which pushes no house) does. A probability the
+    float32 softmax rounded to 0 counts as `LOG_FLOOR`.
+    """
+    logp = np.asarray(logp, dtype=np.float64)
+    keep = [c for c in range(logp.shape[-1]) if c not in (target, pushed)]
+    return logp[..., target] - (logp[..., keep].mean(axis=-1) if keep else 0.0)  # one class: its log p alone
 
 
 def check_brands(predictions: pd.DataFrame, class_names: list[str], run_name: str) -> None:
@@ -124,7 +139,7 @@ class IdentityContext:
         return np.array([lookup.get(str(name), -1) for name in names], dtype=np.int64)
 
     def model_input(self, path: str) -> np.ndarray:
-        return load_model_input(path, self.scorer.image_size, self.scorer.resize_filter)
+        return scorer_input(self.scorer, path)
 
     def zones_at(self, row: pd.Series, shape: tuple[int, int]) -> np.ndarray | None:
         """(5, h, w) zone fractions of a photo on a grid, None without a usable mask.
@@ -135,12 +150,8 @@ class IdentityContext:
         key = (str(row["path"]), tuple(shape))
         if key in self._zones:
             return self._zones[key]
-        try:
-            zones = zone_grid(row["figure_mask"], row["zones_mask"], shape, self.settings.attention,
-                              use_labels=self.settings.identity.zone_source == "exact")
-        except AttentionError as exc:
-            log.debug("[identity] %s: %s", row["path"], exc)
-            zones = None
+        zones = zones_or_none(row["figure_mask"], row["zones_mask"], shape, self.settings.attention,
+                              self.settings.identity.zone_source == "exact")
         if shape[0] * shape[1] <= MAX_KEPT_GRID_CELLS:
             self._zones[key] = zones
         return zones

@@ -53,9 +53,8 @@ from core.fileio import write_json_atomic
 from core.rundata import json_ready
 
 log = logging.getLogger(__name__)
-ZONE_RULE = ("each edit's effect is shared among the zones it changes in proportion to the pixels it changed there; "
-             "a zone's effect is the sum of those shares (fabric and cut both live on torso and legs, so a mean or "
-             "maximum over cues would make the two zones tie)")
+ZONE_RULE = ("each body zone is measured by its own edit: that zone alone redrawn with every cue basic (reliance) or "
+             "the twin's (contrastive), the rest of the photo untouched; the background by the venue swap")
 
 
 @dataclass(frozen=True)
@@ -160,6 +159,8 @@ def identify(options: IdentityOptions, settings: Settings | None = None, *, scor
     source, reason = demo_source(context)
     if source is not None and not context.has_model():
         reason, source = f"run {run.name!r} has no {run.model.name} to score the counterfactuals with", None
+    if source is not None and not identity.truth:
+        reason, source = "turned off (--no-truth): the profile only, by the headline method, as on real photos", None
     if source is not None:
         truth = compute_truth(context, source)
         notes.extend(truth["notes"])

@@ -48,6 +48,31 @@ class PassSpec:
     options: dict = field(default_factory=dict)
 
 
+class PhotoMasks(NamedTuple):
+    """A photo and the masks its zones are cut from (paths; "" for none)."""
+
+    path: str
+    figure_mask: str
+    zones_mask: str
+
+
+def zones_or_none(figure_mask: str, zones_mask: str, shape: tuple[int, int], attention: AttentionSettings,
+                  use_labels: bool) -> np.ndarray | None:
+    """(5, h, w) zone fractions of a photo on a grid; None without a usable mask (logged)."""
+    try:
+        return zone_grid(figure_mask, zones_mask, shape, attention, use_labels=use_labels)
+    except AttentionError as exc:
+        log.debug("[identity] %s: %s", figure_mask or zones_mask, exc)
+        return None
+
+
+def scorer_input(scorer, path: str) -> np.ndarray:
+    """A photo as `scorer`'s model reads it (evaluation's preprocessing)."""
+    from model.preprocess import load_model_input  # TensorFlow-free, but only a worker needs it here
+
+    return load_model_input(path, scorer.image_size, scorer.resize_filter)
+
+
 class PhotoResult(NamedTuple):
     path: str
     value: object  # the pass's result for the photo; None when it failed or had no zones
@@ -66,16 +91,10 @@ class PassWorker:
 
     def zones(self, figure_mask: str, zones_mask: str, shape: tuple[int, int]) -> np.ndarray | None:
         """(5, h, w) zone fractions of a photo on a grid; None without a usable mask."""
-        try:
-            return zone_grid(figure_mask, zones_mask, shape, self.attention, use_labels=self.use_labels)
-        except AttentionError as exc:
-            log.debug("[identity] %s: %s", figure_mask or zones_mask, exc)
-            return None
+        return zones_or_none(figure_mask, zones_mask, shape, self.attention, self.use_labels)
 
     def model_input(self, path: str) -> np.ndarray:
-        from model.preprocess import load_model_input
-
-        return load_model_input(path, self.scorer.image_size, self.scorer.resize_filter)
+        return scorer_input(self.scorer, path)
 
 
 def pass_worker(spec: PassSpec) -> PassWorker:

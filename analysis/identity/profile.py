@@ -26,7 +26,8 @@ from core.contract import probability_columns
 
 
 def units_of(method: str) -> str:
-    return "drop in log p" if method.startswith(("occlusion", "swap")) else "share of the map"
+    """Occlusion and swap score drops in logit units (evidence against the mean class; against the rival)."""
+    return "drop in evidence (logits)" if method.startswith(("occlusion", "swap")) else "share of the map"
 
 
 def most_confused_rivals(confusion: pd.DataFrame, predictions: pd.DataFrame, class_names: list[str]) -> dict[str, dict]:

@@ -8,17 +8,16 @@ JPEG round trip of a dataset photo (`saved_image()`) and `model.preprocess.to_mo
 is compared with like; for a background-removed run both are cut out with the render's exact mask
 onto the dataset's fill colour. Per look and edit:
 
-- reliance: the drop in log p(house) from the original to the edit;
+- reliance: the drop in the house's evidence (`context.evidence`: log p(house) − the mean log p, which
+  unlike log p does not saturate when the model is sure) from the original to the edit;
 - contrast (twin edits and the venue): the drop in log p(house) − log p(twin), i.e. how much of
   what separated the house from its twin the edit took away.
 
-**Zones.** The fabric and the cut both live on the torso and the legs, so a zone's effect cannot
-be the mean or the maximum over the cues living there: torso and legs would always tie and the
-question "torso or legs?" would have no truthful answer. Each edit's effect is instead shared
-among the zones it claims (`changed_zones`) in proportion to the pixels it changed in each of them
-(labelled by the original's zones, or the edit's where the outline moved), and a zone's effect on
-a look is the sum of those shares. For head, feet and background, each with one zone-exclusive
-edit, this is exactly that edit's effect; summed over zones it is the sum of the edits' effects.
+**Zones.** A zone is measured by its own edit, `basic@<zone>` (`twin@<zone>` for the contrast):
+the same photo with that one zone redrawn with every cue basic (the twin's), everything else
+untouched; the background's edit is the venue. No rule shares the cue edits out among zones: the
+fabric and the cut each cover the torso and the legs, and how much of a fabric's effect the torso
+deserves is exactly what only a torso-only edit can say (the model's response is not additive).
 
 **Per house.** Means over the house's sampled looks, with percentile-bootstrap intervals
 (`analysis.attention.bootstrap`, scipy.stats.bootstrap). A look that does not show a cue renders
@@ -47,21 +46,22 @@ from analysis.attention.background_reliance import remove_background
 from analysis.attention.bootstrap import bootstrap_stat
 from analysis.identity import ZONES, IdentityError
 from analysis.identity.cache import ScoreCache, cache_key
-from analysis.identity.context import IdentityContext, log_probabilities
+from analysis.identity.context import IdentityContext, evidence, log_probabilities
 from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
 from core.config import IdentitySettings
 from core.contract import read_json_object
 from core.images import ImageError, load_rgb
-from data.demo.counterfactuals import EDITS, ORIGINAL, VENUE_EDIT, Counterfactual, render_counterfactuals
+from data.demo.counterfactuals import EDITS, ORIGINAL, VENUE_EDIT, ZONE_EDITS, Counterfactual, render_counterfactuals
 from data.demo.draw import CUES
 from data.demo.generate import GENERATOR_VERSION, DemoParams, LookSpec, plan_looks
-from data.demo.houses import HOUSES, HOUSES_BY_SLUG, ZONE_LABELS
+from data.demo.houses import HOUSES, HOUSES_BY_SLUG
 from model.preprocess import to_model_input
 
 log = logging.getLogger(__name__)
 RELIANCE_EDITS: tuple[str, ...] = (*(f"basic:{cue}" for cue in CUES), VENUE_EDIT)  # what a house loses
 CONTRAST_EDITS: tuple[str, ...] = (*(f"twin:{cue}" for cue in CUES), VENUE_EDIT)  # what sets it apart from its twin
 QUESTIONS = ("reliance", "contrastive")
+SCORED_EDITS: tuple[str, ...] = (*EDITS, *ZONE_EDITS)
 # A re-rendered original may differ from the file on disk by decoder rounding only (PIL vs OpenCV's libjpeg).
 MAX_DISK_DIFFERENCE = 1.0
 
@@ -108,20 +108,6 @@ def twin_of(brand: str) -> str:
 # --------------------------------------------------------------------------- pure: one look
 
 
-def changed_zone_weights(original: Counterfactual, edited: Counterfactual) -> np.ndarray:
-    """(5,) share of the edit's changed pixels in each of `ZONES` it claims; all zero for an unchanged render.
-
-    A changed pixel belongs to the original's zone, or to the edit's where the figure's outline moved
-    (a cut); changes outside the claimed zones (the lens blur's reach into the background) are not counted.
-    """
-    changed = np.any(original.image != edited.image, axis=2)
-    labels = np.where(original.zones > 0, original.zones, edited.zones)
-    counts = np.array([np.count_nonzero(changed & (labels == ZONE_LABELS[zone])) if zone in edited.changed_zones else 0
-                       for zone in ZONES], dtype=np.float64)
-    total = counts.sum()
-    return counts / total if total > 0 else counts
-
-
 def render_input(render: Counterfactual, size: int, resize_filter: str, fill: tuple[int, int, int] | None) -> np.ndarray:
     """A render as the model reads it: the dataset's JPEG round trip, cut out onto `fill` for a nobg run, squashed."""
     photo = render.saved_image()
@@ -144,7 +130,7 @@ def matches_disk(render: Counterfactual, path: Path) -> bool:
 
 
 def cache_columns(class_names: list[str]) -> list[str]:
-    return [*(f"logp_{name}" for name in class_names), *(f"w_{zone}" for zone in ZONES)]
+    return [f"logp_{name}" for name in class_names]
 
 
 class LookTask(NamedTuple):
@@ -154,7 +140,7 @@ class LookTask(NamedTuple):
 
 class LookScores(NamedTuple):
     matches_disk: bool  # False: the re-rendered original is not the photo on disk, and nothing was scored
-    rows: dict  # edit -> log-probabilities and zone weights (cache row)
+    rows: dict  # edit -> log-probabilities (cache row)
 
 
 def score_look(worker: PassWorker, task: LookTask) -> PhotoResult:
@@ -167,17 +153,17 @@ def score_look(worker: PassWorker, task: LookTask) -> PhotoResult:
 
 
 def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple[pd.DataFrame, list[str]]:
-    """Per sampled look and edit (and the original): the model's log-probabilities and the edit's zone weights.
+    """Per sampled look and edit (and the original): the model's log-probabilities.
 
-    Returns (long table [path, brand, edit, logp_<class>…, w_<zone>…], notes on looks left out).
+    Returns (long table [path, brand, edit, logp_<class>…], notes on looks left out).
     """
     scorer, class_names = context.scorer, context.class_names
     fill = context.background_fill() if context.removes_background() else None
     stamp = json.dumps({"model": scorer.stamp, "classes": class_names, "size": scorer.image_size,
                         "filter": scorer.resize_filter, "fill": fill, "demo": source.params.content(),
-                        "path": "saved_image"}, sort_keys=True)
+                        "path": "saved_image", "zone_edits": "paste"}, sort_keys=True)
     cache = ScoreCache(context.run.counterfactual_cache, stamp, cache_columns(class_names))
-    edits = (ORIGINAL, *EDITS)
+    edits = (ORIGINAL, *SCORED_EDITS)
     rows = context.rows
 
     def keys_of(path: str) -> dict[str, str]:
@@ -213,23 +199,23 @@ def score_counterfactuals(context: IdentityContext, source: DemoSource) -> tuple
 
 
 def look_rows(renders: dict[str, Counterfactual], scorer, fill) -> dict[str, np.ndarray]:
-    """Per edit: the model's log-probabilities and the edit's zone weights. Only edits that changed the photo are
-    scored; an unchanged render scores as the original."""
-    original = renders[ORIGINAL]
-    weights = {edit: changed_zone_weights(original, render) for edit, render in renders.items()}
-    changed = [edit for edit, render in renders.items()
-               if edit == ORIGINAL or not np.array_equal(render.image, original.image)]
-    inputs = np.stack([render_input(renders[edit], scorer.image_size, scorer.resize_filter, fill) for edit in changed])
-    logp = dict(zip(changed, log_probabilities(scorer.probabilities(inputs)), strict=True))
-    return {edit: np.concatenate([logp.get(edit, logp[ORIGINAL]), weights[edit]]) for edit in renders}
+    """Per edit: the model's log-probabilities. Each distinct photo is scored once: an edit that changed nothing
+    scores as the original, and `basic@head` is usually `basic:head` pixel for pixel."""
+    distinct: dict[bytes, str] = {}
+    for edit, render in renders.items():
+        distinct.setdefault(render.image.tobytes(), edit)
+    firsts = list(dict.fromkeys(distinct.values()))
+    inputs = np.stack([render_input(renders[edit], scorer.image_size, scorer.resize_filter, fill) for edit in firsts])
+    logp = dict(zip(firsts, log_probabilities(scorer.probabilities(inputs)), strict=True))
+    return {edit: logp[distinct[render.image.tobytes()]] for edit, render in renders.items()}
 
 
 # --------------------------------------------------------------------------- effects (pure)
 
 
 def edit_effects(scores: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
-    """Per look and edit: `drop` in log p(house) and `contrast_drop` in log p(house) − log p(twin) (NaN without
-    the twin among the classes), with the edit's zone weights `w_<zone>`."""
+    """Per look and edit: `drop` in the log-odds of the house and `contrast_drop` in log p(house) − log p(twin) (NaN without
+    the twin among the classes)."""
     logp_columns = [f"logp_{name}" for name in class_names]
     index = {name: i for i, name in enumerate(class_names)}
     rows = []
@@ -243,33 +229,36 @@ def edit_effects(scores: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
         if house is None:
             continue
         original = by_edit.loc[ORIGINAL, logp_columns].to_numpy(dtype=np.float64)
-        for edit in EDITS:
+        for edit in SCORED_EDITS:
             if edit not in by_edit.index:
                 continue
             edited = by_edit.loc[edit, logp_columns].to_numpy(dtype=np.float64)
-            drop = original[house] - edited[house]
-            contrast = (drop - (original[rival] - edited[rival])) if rival is not None else np.nan
+            drop = evidence(original, house) - evidence(edited, house)
+            contrast = ((original[house] - original[rival]) - (edited[house] - edited[rival])
+                        if rival is not None else np.nan)
             rows.append({"path": path, "brand": brand, "twin": twin, "edit": edit, "drop": drop,
-                         "contrast_drop": contrast,
-                         **{f"w_{zone}": float(by_edit.loc[edit, f"w_{zone}"]) for zone in ZONES}})
-    return pd.DataFrame(rows, columns=["path", "brand", "twin", "edit", "drop", "contrast_drop",
-                                       *(f"w_{zone}" for zone in ZONES)])
+                         "contrast_drop": contrast})
+    return pd.DataFrame(rows, columns=["path", "brand", "twin", "edit", "drop", "contrast_drop"])
+
+
+def zone_edit(question: str, zone: str) -> str:
+    """The edit that measures `zone` for `question`: the venue for the background, else the zone redrawn
+    basic (reliance) or as the twin's (contrastive)."""
+    if zone == "background":
+        return VENUE_EDIT
+    return f"{'basic' if question == 'reliance' else 'twin'}@{zone}"
 
 
 def look_zone_effects(effects: pd.DataFrame) -> pd.DataFrame:
-    """Per look, question (reliance, contrastive) and zone: the edits' effects shared out by their changed pixels."""
+    """Per look, question (reliance, contrastive) and zone: the effect of that zone's own edit."""
     rows = []
-    weights = [f"w_{zone}" for zone in ZONES]
     for (path, brand), look in effects.groupby(["path", "brand"], sort=False):
-        for question, edits, column in (("reliance", RELIANCE_EDITS, "drop"), ("contrastive", CONTRAST_EDITS, "contrast_drop")):
-            chosen = look[look["edit"].isin(edits)]
-            shared = chosen[weights].to_numpy(dtype=np.float64) * chosen[[column]].to_numpy(dtype=np.float64)
-            # an unchanged edit has zero weights: it adds nothing, even where its effect is undefined (no twin)
-            totals = np.where(chosen[weights].to_numpy() > 0, shared, 0.0).sum(axis=0)
-            if question == "contrastive" and not np.isfinite(chosen[column].to_numpy(dtype=np.float64)).any():
-                totals = np.full(len(ZONES), np.nan)
-            rows.extend({"path": path, "brand": brand, "question": question, "zone": zone, "effect": value}
-                        for zone, value in zip(ZONES, totals, strict=True))
+        by_edit = look.set_index("edit")
+        for question, column in (("reliance", "drop"), ("contrastive", "contrast_drop")):
+            for zone in ZONES:
+                edit = zone_edit(question, zone)
+                value = float(by_edit.loc[edit, column]) if edit in by_edit.index else np.nan
+                rows.append({"path": path, "brand": brand, "question": question, "zone": zone, "effect": value})
     return pd.DataFrame(rows, columns=["path", "brand", "question", "zone", "effect"])
 
 

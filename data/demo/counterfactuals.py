@@ -11,7 +11,12 @@ trained on rather than a grey patch it never saw:
 - `twin:<cue>`: the cue as the twin house's signature version (its closest rival): the same
   drawing code with the twin's cue fields, from the twin's collection theme of the same season;
 - `venue`: another venue behind the same figure, one the house does not prefer (a seeded draw per
-  show); the figure keeps the show's own light, so that only background pixels change.
+  show); the figure keeps the show's own light, so that only background pixels change;
+- `basic@<zone>`, `twin@<zone>`: one body zone redrawn with every cue basic (or the twin's), the
+  rest of the photo untouched: the all-basic (all-twin) figure's scene pasted inside the zone (the
+  zone of either figure, where a cut moves the outline) before the camera's blur and noise, so the
+  seam is developed like any edge. These measure a zone directly; the cue edits cannot, because the
+  fabric and the cut each cover the torso and the legs.
 
 Each render comes with its zones mask (a cut changes the figure's outline) and the body zones the
 edit changes (`draw.CUE_ZONES`; the venue changes the background). Nothing is cached: a caller
@@ -37,12 +42,14 @@ from data.demo.generate import (
     encode_jpeg,
     look_for,
 )
-from data.demo.houses import HOUSES, HOUSES_BY_SLUG
+from data.demo.houses import HOUSES, HOUSES_BY_SLUG, ZONE_LABELS
 from data.demo.venues import VENUES, Venue
 
 ORIGINAL = "original"  # the unedited look, through the same path (compare like with like)
 VENUE_EDIT = "venue"
 EDITS: tuple[str, ...] = (*(f"basic:{cue}" for cue in CUES), *(f"twin:{cue}" for cue in CUES), VENUE_EDIT)
+BODY_ZONES: tuple[str, ...] = ("head", "torso", "legs", "feet")
+ZONE_EDITS: tuple[str, ...] = (*(f"basic@{zone}" for zone in BODY_ZONES), *(f"twin@{zone}" for zone in BODY_ZONES))
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare pixels with numpy
@@ -66,6 +73,8 @@ def changed_zones(edit: str) -> tuple[str, ...]:
         return ()
     if edit == VENUE_EDIT:
         return ("background",)
+    if "@" in edit:
+        return (_parse_zone_edit(edit)[1],)
     return CUE_ZONES[_parse(edit)[1]]
 
 
@@ -95,19 +104,47 @@ def swap_cue(look: Look, donor: Look, cue: str) -> Look:
     return replace(look, cues=cues, **{name: getattr(donor, name) for name in CUE_FIELDS[cue]})
 
 
+def swap_all_cues(look: Look, donor: Look) -> Look:
+    """`look` with every cue taken from `donor` (the all-basic or all-twin figure in the same pose)."""
+    for cue in CUES:
+        look = swap_cue(look, donor, cue)
+    return look
+
+
+def paste_zone(original: tuple[np.ndarray, np.ndarray], edited: tuple[np.ndarray, np.ndarray],
+               zone_label: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scene, zones) of `original` with `edited`'s pixels and labels inside the zone of either figure."""
+    (scene, zones), (edited_scene, edited_zones) = original, edited
+    inside = (zones == zone_label) | (edited_zones == zone_label)
+    return np.where(inside[..., None], edited_scene, scene), np.where(inside, edited_zones, zones)
+
+
 def render_counterfactuals(spec: LookSpec, params: DemoParams, edits: Iterable[str] | None = None) -> dict[str, Counterfactual]:
-    """Counterfactual renders of one look, by edit name (default: all of `EDITS`; `ORIGINAL` is accepted too)."""
+    """Counterfactual renders of one look, by edit name (default: all of `EDITS`; `ORIGINAL` and `ZONE_EDITS`
+    are accepted too)."""
     edits = EDITS if edits is None else tuple(edits)
     for edit in edits:
-        _parse(edit)  # refuse a bad name before drawing anything
+        _parse_zone_edit(edit) if "@" in edit else _parse(edit)  # refuse a bad name before drawing anything
     look = look_for(spec, params)
     donors = cue_donors(spec, params)
+    scenes: dict[str, tuple] = {}
+
+    def scene_of(kind: str) -> tuple:  # (scene, zones, camera) of the original, or of the all-basic/all-twin figure
+        if kind not in scenes:
+            scenes[kind] = compose(spec, params, look=swap_all_cues(look, donors[kind]) if kind in donors else look)
+        return scenes[kind]
+
     results = {}
     for edit in edits:
-        kind, cue = _parse(edit)
-        edited = swap_cue(look, donors[kind], cue) if cue else look
         venue = counterfactual_venue(spec, params) if edit == VENUE_EDIT else spec.collection.venue
-        scene, zones, camera = compose(spec, params, look=edited, backdrop_venue=venue)
+        if "@" in edit:
+            kind, zone = _parse_zone_edit(edit)
+            scene, zones = paste_zone(scene_of(ORIGINAL)[:2], scene_of(kind)[:2], ZONE_LABELS[zone])
+            camera = scene_of(ORIGINAL)[2]  # the camera draws are the look's own, whatever the figure wears
+        else:
+            kind, cue = _parse(edit)
+            edited = swap_cue(look, donors[kind], cue) if cue else look
+            scene, zones, camera = compose(spec, params, look=edited, backdrop_venue=venue)
         results[edit] = Counterfactual(edit=edit, image=develop(scene, camera), zones=zones,
                                        changed_zones=changed_zones(edit), venue_slug=venue.slug,
                                        jpeg_quality=camera.quality)
@@ -125,5 +162,13 @@ def _parse(edit: str) -> tuple[str, str | None]:
         return edit, None
     kind, _, cue = edit.partition(":")
     if kind not in ("basic", "twin") or cue not in CUES:
-        raise ValueError(f"unknown counterfactual edit {edit!r}; expected one of {', '.join((ORIGINAL, *EDITS))}")
+        raise ValueError(f"unknown counterfactual edit {edit!r}; expected one of {', '.join((ORIGINAL, *EDITS, *ZONE_EDITS))}")
     return kind, cue
+
+
+def _parse_zone_edit(edit: str) -> tuple[str, str]:
+    """(kind, zone) of a zone edit name: ("basic", "torso"), ("twin", "legs")."""
+    kind, _, zone = edit.partition("@")
+    if kind not in ("basic", "twin") or zone not in BODY_ZONES:
+        raise ValueError(f"unknown counterfactual edit {edit!r}; expected one of {', '.join((ORIGINAL, *EDITS, *ZONE_EDITS))}")
+    return kind, zone

@@ -35,7 +35,7 @@ def identity_for(brands: list[str], demo: bool = True) -> dict:
     for i, brand in enumerate(brands):
         means = [0.1] * 5
         means[i % 5] = 0.9
-        entry = {"method": "occlusion:inpaint", "units": "drop in log p", "n_photos": 20, "zones": zones(*means),
+        entry = {"method": "occlusion:inpaint", "units": "drop in evidence (logits)", "n_photos": 20, "zones": zones(*means),
                  "ranked_zones": [ZONES[i % 5]], "top_zone": ZONES[i % 5]}
         if demo:
             entry["truth"] = {"zones": zones(*[m * 1.1 for m in means]), "edits": {}, "top_zone": ZONES[i % 5],
@@ -43,7 +43,7 @@ def identity_for(brands: list[str], demo: bool = True) -> dict:
         profile[brand] = entry
         other = brands[(i + 1) % len(brands)]
         rival[brand] = {"rival": other, "taken_for_rival": 3, "rival_taken_for_brand": 1, "basis": "confusion",
-                        "method": "occlusion:inpaint", "units": "drop in log p", "n_photos": 20,
+                        "method": "occlusion:inpaint", "units": "drop in evidence (logits)", "n_photos": 20,
                         "zones": zones(0.2, 0.4, 0.6, 0.0, -0.1), "ranked_zones": ["legs"], "top_zone": "legs"}
         if demo:
             rival[brand]["twin_truth"] = {"twin": other, "zones": zones(0.1, 0.5, 0.7, 0.0, 0.0)}
@@ -69,7 +69,7 @@ def test_profile_figure_draws_effects_with_intervals_and_the_truth_beside_them()
     assert list(method.error_y.array) == pytest.approx([0.1] * 5)  # ci_high - mean
     assert list(method.error_y.arrayminus) == pytest.approx([0.05] * 5)  # mean - ci_low
     assert truth.y[0] == pytest.approx(0.99)
-    assert "Ombrelune" in fig.layout.title.text and fig.layout.yaxis.title.text == "drop in log p"
+    assert "Ombrelune" in fig.layout.title.text and fig.layout.yaxis.title.text == "drop in evidence (logits)"
 
 
 def test_profile_without_truth_has_one_trace_and_missing_numbers_become_nan():

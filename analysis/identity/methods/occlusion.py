@@ -1,9 +1,9 @@
 """Occlusion: replace one zone with an in-distribution fill and measure what the model loses.
 
 For each photo and each of the five zones (head, torso, legs, feet, background), the zone is
-replaced on the model's input and the model scored again; a zone's score is the drop in
-log p(target) from the photo to the occluded photo, and its contrast the drop in
-log p(target) − log p(rival). It needs no generator, only the zones, so it runs on real photos
+replaced on the model's input and the model scored again; a zone's score is the drop in the
+target's evidence (`context.evidence`) from the photo to the occluded photo, and its contrast the
+drop in log p(target) − log p(rival). It needs no generator, only the zones, so it runs on real photos
 (zones from rembg's mask, cut into bands: `analysis.identity.zones`).
 
 A grey patch is a thing no training photo had, so its drop mixes "the evidence is gone" with "the
@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -34,8 +33,8 @@ import pandas as pd
 
 from analysis.identity import ZONES
 from analysis.identity.cache import ScoreCache, cache_key
-from analysis.identity.context import IdentityContext, log_probabilities
-from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
+from analysis.identity.context import IdentityContext, evidence, log_probabilities
+from analysis.identity.passes import PassWorker, PhotoMasks, PhotoResult, run_cached_passes
 from core.contract import DataError, read_manifest_table
 from core.images import ImageError
 
@@ -75,12 +74,12 @@ def occluded_inputs(image: np.ndarray, zones: np.ndarray, kind: str, **fill_opti
 
 
 def zone_drops(original: np.ndarray, occluded: np.ndarray, target: int, rival: int) -> tuple[np.ndarray, np.ndarray]:
-    """(drop in log p(target), drop in log p(target) − log p(rival)) per zone; `original` (C,), `occluded` (5, C)
-    log-probabilities; the contrast is NaN without a rival (-1)."""
-    drop = original[target] - occluded[:, target]
+    """(drop in the target's evidence, drop in log p(target) − log p(rival)) per zone; `original` (C,), `occluded`
+    (5, C) log-probabilities; the contrast is NaN without a rival (-1)."""
+    drop = evidence(original, target) - evidence(occluded, target)
     if rival < 0:
         return drop, np.full(len(drop), np.nan)
-    return drop, drop - (original[rival] - occluded[:, rival])
+    return drop, (original[target] - original[rival]) - (occluded[:, target] - occluded[:, rival])
 
 
 # --------------------------------------------------------------------------- the mean image
@@ -126,13 +125,7 @@ def _fill_options(context: IdentityContext, kind: str) -> tuple[dict, str]:
     return {"radius": radius}, f"inpaint@r{radius}"
 
 
-class OcclusionTask(NamedTuple):
-    path: str
-    figure_mask: str
-    zones_mask: str
-
-
-def occlude_photo(worker: PassWorker, task: OcclusionTask) -> PhotoResult:
+def occlude_photo(worker: PassWorker, task: PhotoMasks) -> PhotoResult:
     """(6, C) log-probabilities of the photo and of it with each zone filled; no value without usable zones."""
     size = worker.scorer.image_size
     zones = worker.zones(task.figure_mask, task.zones_mask, (size, size))
@@ -154,7 +147,7 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame, fill: str = "inpai
     def keys_of(path: str) -> list[str]:
         return [cache_key(path, ORIGINAL), *(cache_key(path, tag, zone) for zone in ZONES)]
 
-    todo = [OcclusionTask(str(row["path"]), str(row["figure_mask"]), str(row["zones_mask"]))
+    todo = [PhotoMasks(str(row["path"]), str(row["figure_mask"]), str(row["zones_mask"]))
             for _, row in rows.iterrows()
             if context.has_zones(row) and not all(key in cache for key in keys_of(row["path"]))]
     run_cached_passes(context, cache, todo, occlude_photo, {"fill": fill, "fill_options": options},

@@ -5,15 +5,17 @@ counterfactual truth asks: "what if this zone were another house's?". For each p
 the five zones, the zone is replaced by the same zone of donor photos (real photos of the test
 set, so the replacement is in distribution), and the model is scored again:
 
-- `share`: the mean drop in log p(target) over `IdentitySettings.swap_donors` donors of other houses
-  (a seeded draw per photo): what the zone holds of the house that other houses do not have;
+- `share`: the mean drop in the target's evidence (`context.evidence`, leaving out the donor's house,
+  which the swap pushes up) over `IdentitySettings.swap_donors` donors of other houses (a seeded
+  draw per photo): what the zone holds of the house that other houses do not have;
 - `contrast`: the mean drop in log p(target) − log p(rival) over as many donors of the rival house:
   what the zone holds that tells the house from its rival (the demo's truth swaps in the twin's cue).
 
 A figure zone of the donor (its head, torso, legs or feet, cut by the same masks as the photo's) is
-stretched onto the photo's zone box and blended in by the photo's soft zone mask; the background
-is the donor's venue with its figure painted out (`analysis.attention.background_reliance.venue_plate`),
-behind the photo's figure. Works wherever occlusion does: zones from the demo's masks or rembg's bands.
+scaled to the height of the photo's zone and centred on it, keeping its own outline (the twin's
+skirt over this photo's trousers: a cut is a shape, and the truth's twin edits change it), over the
+photo with that zone painted out (`transplant`); the background is the donor's venue with its
+figure painted out (`analysis.attention.background_reliance.venue_plate`), behind the photo's figure. Works wherever occlusion does: zones from the demo's masks or rembg's bands.
 
 Scores are cached in `identity/swap.npz` (log-probabilities of every class), keyed by photo,
 donor, zone and the model file, so another rival costs only its new donors.
@@ -32,15 +34,15 @@ import pandas as pd
 from analysis.attention.background_reliance import TreatmentSettings, venue_plate
 from analysis.identity import FIGURE_ZONES, ZONES
 from analysis.identity.cache import ScoreCache, cache_key
-from analysis.identity.context import IdentityContext, log_probabilities
+from analysis.identity.context import IdentityContext, evidence, log_probabilities
 from analysis.identity.methods.occlusion import blend
-from analysis.identity.passes import PassWorker, PhotoResult, run_cached_passes
+from analysis.identity.passes import PassWorker, PhotoMasks, PhotoResult, run_cached_passes
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
 DONE = "done"  # a (photo, donor) pair whose swaps are all stored (a zone empty on either photo has none)
 INSIDE = 0.5  # a pixel at least this much inside a zone belongs to its box
-TRANSPLANT = "box-stretch"  # part of the cache stamp: another way of swapping rescores everything
+TRANSPLANT = "outline"  # part of the cache stamp: another way of swapping rescores everything
 
 
 # --------------------------------------------------------------------------- pure
@@ -54,20 +56,38 @@ def zone_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
 
 
-def transplant(image: np.ndarray, alpha: np.ndarray, donor: np.ndarray, donor_alpha: np.ndarray) -> np.ndarray | None:
-    """`image` with its zone `alpha` (H, W) replaced by the donor's zone `donor_alpha`, stretched box to box;
-    None when either zone is empty. Where the outlines differ the box carries a little of the donor's
-    surroundings with it (painting those in was measured on the demo and matched the truth less often)."""
+def placed_zone(shape: tuple[int, int], box: tuple[int, int, int, int], donor: np.ndarray, donor_alpha: np.ndarray,
+                donor_box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(image, alpha) of the donor's zone scaled to this zone's height, tops aligned and centred on its box."""
+    top, bottom, left, right = box
+    d_top, d_bottom, d_left, d_right = donor_box
+    height = bottom - top
+    width = max(1, round((d_right - d_left) * height / (d_bottom - d_top)))  # the donor's outline kept
+    patch = cv2.resize(np.ascontiguousarray(donor[d_top:d_bottom, d_left:d_right]), (width, height),
+                       interpolation=cv2.INTER_AREA)
+    patch_alpha = cv2.resize(np.ascontiguousarray(donor_alpha[d_top:d_bottom, d_left:d_right], np.float32),
+                             (width, height), interpolation=cv2.INTER_AREA)
+    image, alpha = np.zeros((*shape, 3), patch.dtype), np.zeros(shape, np.float32)
+    start = round((left + right) / 2 - width / 2)
+    lo, hi = max(start, 0), min(start + width, shape[1])
+    image[top:bottom, lo:hi] = patch[:, lo - start:hi - start]
+    alpha[top:bottom, lo:hi] = patch_alpha[:, lo - start:hi - start]
+    return image, alpha
+
+
+def transplant(image: np.ndarray, alpha: np.ndarray, donor: np.ndarray, donor_alpha: np.ndarray,
+               plate: np.ndarray) -> np.ndarray | None:
+    """`image` with its zone `alpha` (H, W) replaced by the donor's zone `donor_alpha`; None when either is empty.
+
+    The donor's zone keeps its outline (a skirt stays wider than trousers: a cut is a shape), scaled to
+    this zone's height; where this photo's zone was and the donor's is not, `plate` (this photo's venue
+    with the figure painted out) shows, as behind a narrower garment.
+    """
     box, donor_box = zone_box(alpha), zone_box(donor_alpha)
     if box is None or donor_box is None:
         return None
-    top, bottom, left, right = box
-    d_top, d_bottom, d_left, d_right = donor_box
-    patch = cv2.resize(np.ascontiguousarray(donor[d_top:d_bottom, d_left:d_right]), (right - left, bottom - top),
-                       interpolation=cv2.INTER_AREA)
-    pasted = np.array(image, copy=True)
-    pasted[top:bottom, left:right] = patch
-    return blend(image, pasted, alpha)
+    patch, patch_alpha = placed_zone(alpha.shape, box, donor, donor_alpha, donor_box)
+    return blend(blend(image, plate, alpha), patch, patch_alpha)
 
 
 def swap_background(image: np.ndarray, background: np.ndarray, donor: np.ndarray, donor_background: np.ndarray,
@@ -81,9 +101,11 @@ def swapped_inputs(image: np.ndarray, zones: np.ndarray, donor: np.ndarray, dono
                    params: TreatmentSettings) -> dict[str, np.ndarray]:
     """{zone: the photo with that zone from the donor}; a zone empty on either photo is left out."""
     out = {}
+    background = ZONES.index("background")
+    plate = venue_plate(image, 1.0 - np.asarray(zones[background], np.float32), params.dilation_px, params.radius)
     for k, zone in enumerate(ZONES):
         if zone in FIGURE_ZONES:
-            swapped = transplant(image, zones[k], donor, donor_zones[k])
+            swapped = transplant(image, zones[k], donor, donor_zones[k], plate)
         else:
             swapped = swap_background(image, zones[k], donor, donor_zones[k], params.dilation_px, params.radius)
         if swapped is not None:
@@ -105,16 +127,10 @@ def pick_donors(brands: np.ndarray, has_zones: np.ndarray, index: int, brand_wan
 # --------------------------------------------------------------------------- the pass
 
 
-class Photo(NamedTuple):
-    path: str
-    figure_mask: str
-    zones_mask: str
-
-
 class SwapTask(NamedTuple):
     path: str
-    photo: Photo
-    donors: tuple[Photo, ...]
+    photo: PhotoMasks
+    donors: tuple[PhotoMasks, ...]
 
 
 def swap_photo(worker: PassWorker, task: SwapTask) -> PhotoResult:
@@ -150,7 +166,7 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
     brands = pool["brand"].astype(str).to_numpy()
     has_zones = pool.apply(context.has_zones, axis=1).to_numpy()
     position = {path: i for i, path in enumerate(pool["path"])}
-    photos = [Photo(str(p), str(f), str(z)) for p, f, z in zip(pool["path"], pool["figure_mask"], pool["zones_mask"],
+    photos = [PhotoMasks(str(p), str(f), str(z)) for p, f, z in zip(pool["path"], pool["figure_mask"], pool["zones_mask"],
                                                                   strict=True)]
 
     plans = []
@@ -165,7 +181,7 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
     def keys_of(path: str, donors: list[int]) -> list[str]:
         return [cache_key(path, ORIGINAL), *(cache_key(path, photos[d].path, DONE) for d in donors)]
 
-    def missing(path: str, donors: list[int]) -> tuple[Photo, ...]:
+    def missing(path: str, donors: list[int]) -> tuple[PhotoMasks, ...]:
         """The donors not swapped in yet (another rival's pass reuses the ones it shares)."""
         return tuple(photos[d] for d in sorted(set(donors)) if cache_key(path, photos[d].path, DONE) not in cache)
 
@@ -176,35 +192,29 @@ def zone_shares(context: IdentityContext, rows: pd.DataFrame) -> pd.DataFrame:
                       lambda result: {key: value for key, value in result.value.items() if key not in cache},
                       "zone swap")
     targets, rival_index = context.class_index(rows["target"]), context.class_index(rows["rival"])
+    donor_class = context.class_index(brands)
     records = []
     for (path, _, others, rivals), target, rival in zip(plans, targets, rival_index, strict=True):
         original = cache_key(path, ORIGINAL)
         if original not in cache:
             continue  # no usable zones
         base = cache.get(original)
-        share = _mean_drop(cache, path, others, photos, base, _weights(len(class_names), target))
-        contrast = (_mean_drop(cache, path, rivals, photos, base, _weights(len(class_names), target, rival))
+        share = _mean_drop(cache, path, others, photos, base,
+                           lambda logp, donor, t=target: evidence(logp, t, pushed=donor_class[donor]))
+        contrast = (_mean_drop(cache, path, rivals, photos, base, lambda logp, donor, t=target, r=rival: logp[t] - logp[r])
                     if rival >= 0 else np.full(len(ZONES), np.nan))
         records.extend((path, zone, s, c) for zone, s, c in zip(ZONES, share, contrast, strict=True))
     return pd.DataFrame(records, columns=["path", "zone", "share", "contrast"])
 
 
-def _weights(classes: int, target: int, rival: int = -1) -> np.ndarray:
-    """Log-probability weights of the measured quantity: log p(target), or log p(target) − log p(rival)."""
-    weights = np.zeros(classes)
-    weights[target] = 1.0
-    if rival >= 0:
-        weights[rival] = -1.0
-    return weights
-
-
-def _mean_drop(cache: ScoreCache, path: str, donors: list[int], photos: list[Photo], base: np.ndarray,
-               weights: np.ndarray) -> np.ndarray:
-    """Per zone: the mean over donors of the drop in `weights` · log-probabilities; NaN where no donor had the zone."""
+def _mean_drop(cache: ScoreCache, path: str, donors: list[int], photos: list[PhotoMasks], base: np.ndarray,
+               measure) -> np.ndarray:
+    """Per zone: the mean over donors of the drop in `measure(log-probabilities, donor)`; NaN where no donor had
+    the zone."""
     out = np.full(len(ZONES), np.nan)
     for k, zone in enumerate(ZONES):
-        keys = [cache_key(path, photos[d].path, zone) for d in donors]
-        drops = [float((base - cache.get(key)) @ weights) for key in keys if key in cache]
+        keys = {d: cache_key(path, photos[d].path, zone) for d in donors}
+        drops = [float(measure(base, d) - measure(cache.get(key), d)) for d, key in keys.items() if key in cache]
         if drops:
             out[k] = float(np.mean(drops))
     return out

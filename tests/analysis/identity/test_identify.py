@@ -145,6 +145,18 @@ def test_real_data_takes_its_method_from_the_demo_run(demo_copy, capsys):
     assert all(entry["top_zone"] in ZONES for entry in result["profile"].values())
 
 
+def test_no_truth_on_a_demo_run_computes_only_the_profile_as_on_real_photos(demo_copy, capsys):
+    code, out, err = run_cli(capsys, "--run", "tiny-raw", "--no-truth", "--headline-method", "occlusion:inpaint", *FAST)
+    assert code == 0, err
+    run = RunFolder(demo_copy / "runs" / "tiny-raw")
+    result = run.read_identity()
+    assert "--no-truth" in result["skipped"]["truth"]
+    assert "faithfulness" not in result and "truth" not in result
+    assert list(result["methods"]) == ["occlusion:inpaint"] and result["headline_method"] == "occlusion:inpaint"
+    assert not run.counterfactual_cache.exists()  # nothing rendered
+    assert all(entry["top_zone"] in ZONES for entry in result["profile"].values())
+
+
 @pytest.mark.parametrize("case", ["one brand", "no test photos"])
 def test_runs_it_cannot_answer_are_one_error_line(run_kit, workspace, capsys, case):
     if case == "one brand":

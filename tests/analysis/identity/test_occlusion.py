@@ -22,7 +22,7 @@ def test_occlusion_ranks_the_zone_the_model_reads_first_and_faithfulness_counts_
     contrasts = house_zone_means(shares, context.rows.set_index("path")["brand"], "contrast")
     for house in ("A", "B"):
         assert means.loc[house].idxmax() == zone, means
-        assert means.loc[house, zone] > 0.5  # the key colour gone: a large drop in log p
+        assert means.loc[house, zone] > 0.5  # the key colour gone: a large drop in evidence
         others = means.loc[house].drop(zone)
         assert np.allclose(others, 0.0, atol=1e-9)  # nothing outside the zone reaches the model
         assert contrasts.loc[house].idxmax() == zone
@@ -64,7 +64,8 @@ def test_zone_drops_and_contrast():
     occluded = np.log(np.array([[0.3, 0.6, 0.1], [0.6, 0.3, 0.1], [0.5, 0.25, 0.25], [0.6, 0.3, 0.1],
                                 [0.6, 0.3, 0.1]]))
     drop, contrast = occlusion.zone_drops(original, occluded, target=0, rival=1)
-    assert drop[0] == pytest.approx(np.log(2)) and drop[1] == pytest.approx(0)
+    # evidence: log p(target) against the other classes' mean; the target halved and one other doubled
+    assert drop[0] == pytest.approx(np.log(2) + np.log(2) / 2) and drop[1] == pytest.approx(0)
     assert contrast[0] == pytest.approx(np.log(2) - np.log(0.3 / 0.6))  # both moved: the gap closed twice over
     assert contrast[2] == pytest.approx(np.log(0.6 / 0.5) - np.log(0.3 / 0.25))  # the same ratio: nothing separated
     assert np.isnan(occlusion.zone_drops(original, occluded, target=0, rival=-1)[1]).all()

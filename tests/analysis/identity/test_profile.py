@@ -60,5 +60,5 @@ def test_rival_sections_use_the_contrast_column():
     brands = pd.Series({"p0": "A", "p1": "A"})
     rival = {"rival": "B", "taken_for_rival": 2, "rival_taken_for_brand": 1, "basis": "confusion"}
     section = rival_sections(contrasts, brands, {"A": rival}, "occlusion:inpaint", IDENTITY)["A"]
-    assert section["top_zone"] == "feet" and section["rival"] == "B" and section["units"] == "drop in log p"
+    assert section["top_zone"] == "feet" and section["rival"] == "B" and section["units"] == "drop in evidence (logits)"
     assert section["zones"]["feet"]["mean"] == pytest.approx(0.8)

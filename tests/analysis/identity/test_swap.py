@@ -20,7 +20,7 @@ def test_swap_ranks_the_zone_the_model_reads_first(zone_kit, tmp_path, zone):
     means, contrasts = house_zone_means(shares, brands), house_zone_means(shares, brands, "contrast")
     for house in ("A", "B"):
         assert means.loc[house].idxmax() == zone, means
-        assert means.loc[house, zone] > 0.5  # the other house's key colour swapped in: a large drop in log p
+        assert means.loc[house, zone] > 0.5  # the other house's key colour swapped in: a large drop in evidence
         assert np.allclose(means.loc[house].drop(zone), 0.0, atol=1e-9)  # nothing else reaches the model
         assert contrasts.loc[house].idxmax() == zone
 
@@ -43,16 +43,26 @@ def test_a_photo_without_a_rival_has_no_contrast_and_donors_are_of_other_houses(
     assert swap.pick_donors(brands, has_zones, 2, lambda b: b == "B", 2, 42, 1) == []  # B's other photo has no zones
 
 
-def test_transplant_stretches_the_donor_zone_onto_the_photo_zone_and_leaves_the_rest():
-    image = np.zeros((10, 10, 3), np.uint8)
-    donor = np.zeros((10, 10, 3), np.uint8)
-    donor[0:2, 0:4] = 200  # the donor's zone: a 2×4 box in the corner
-    alpha, donor_alpha = np.zeros((10, 10)), np.zeros((10, 10))
-    alpha[4:8, 2:10] = 1.0  # the photo's zone: a 4×8 box
-    donor_alpha[0:2, 0:4] = 1.0
-    out = swap.transplant(image, alpha, donor, donor_alpha)
-    assert (out[4:8, 2:10] == 200).all() and (out[alpha == 0] == 0).all()
-    assert swap.transplant(image, np.zeros((10, 10)), donor, donor_alpha) is None  # an empty zone has no swap
+def test_transplant_keeps_the_donor_outline_at_the_zone_height_and_shows_the_venue_where_the_zone_was():
+    image = np.full((12, 12, 3), 50, np.uint8)  # this photo's zone: grey
+    plate = np.full((12, 12, 3), 90, np.uint8)  # its venue behind the figure
+    donor = np.zeros((12, 12, 3), np.uint8)
+    donor[0:2, 0:2] = 200  # the donor's zone: a narrow 2×2 box in the corner
+    alpha, donor_alpha = np.zeros((12, 12)), np.zeros((12, 12))
+    alpha[4:8, 2:10] = 1.0  # this photo's zone: a wide 4×8 box
+    donor_alpha[0:2, 0:2] = 1.0
+    out = swap.transplant(image, alpha, donor, donor_alpha, plate)
+    # scaled ×2 to the zone's height, so 4 wide, centred on the zone's box (columns 4–7)
+    assert (out[4:8, 4:8] == 200).all()
+    assert (out[4:8, 2:4] == 90).all() and (out[4:8, 8:10] == 90).all()  # uncovered: the venue, not the old zone
+    assert (out[alpha == 0] == 50).all()
+    # a donor wider than the zone keeps its width beyond the zone's box (a skirt over trousers' width)
+    wide_alpha = np.zeros((12, 12))
+    wide_alpha[0:2, 0:12] = 1.0
+    wide = swap.transplant(image, np.pad(np.ones((2, 2)), ((6, 4), (5, 5))), np.full((12, 12, 3), 200, np.uint8),
+                           wide_alpha, plate)
+    assert (wide[6:8, :] == 200).all() and (wide[:6] == 50).all()
+    assert swap.transplant(image, np.zeros((12, 12)), donor, donor_alpha, plate) is None  # an empty zone has no swap
 
 
 def test_another_rival_scores_only_the_donors_not_swapped_in_yet(zone_kit, tmp_path):
