@@ -294,9 +294,10 @@ class IdentitySettings:
                 "(--reference-run), else swap; or e.g. occlusion:inpaint, gradcam")
     reference_run: str = setting("", "demo run whose identity.json names the method for real data; "
                                      "empty: the most recent demo run that has one, of the same variant if any")
-    zone_source: str = setting("exact", "exact: the generator's zone masks where a photo has them; bands: always cut "
-                                        "the figure mask into AttentionSettings.zone_proportions, as on real photos",
-                               choices=("exact", "bands"))
+    zone_source: str = setting("bands", "bands: cut the figure mask into AttentionSettings.zone_proportions, as on "
+                                        "every real photo, so the demo checks each method with the zones it gets "
+                                        "there; exact: the generator's zone masks where a photo has them",
+                               choices=("bands", "exact"))
     target: str = setting("brand", "whose evidence a photo is scored for: its true brand, or the predicted one",
                           choices=("brand", "predicted"))
     max_per_house: int = setting(0, "at most N test photos per house; 0 = all", minimum=0)

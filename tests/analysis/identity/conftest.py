@@ -137,7 +137,9 @@ def zone_context(root: Path, zone: str, settings_overrides: dict | None = None, 
     from core.config import get_settings
     from core.contract import RunConfig, RunFolder
 
-    settings = get_settings(root).with_overrides({"identity": {"bootstrap_resamples": 200, **(settings_overrides or {})}})
+    # the photos' labelled zones, exactly: the fake model reads one labelled zone's pixels
+    settings = get_settings(root).with_overrides({"identity": {"bootstrap_resamples": 200, "zone_source": "exact",
+                                                               **(settings_overrides or {})}})
     rows = zone_photos(root / "photos", zone, per_class)
     run = RunFolder(root / "runs" / "fake")
     run.root.mkdir(parents=True, exist_ok=True)
