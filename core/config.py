@@ -287,8 +287,9 @@ class IdentitySettings:
                                        "attribution methods to score: attention, gradcam, occlusion, swap")
     occlusion_fills: tuple[str, ...] = setting(
         ("inpaint",), "what replaces a zone: inpaint (cv2.inpaint of the zone), mean (the training photos' mean "
-                      "image), colour (the background-removal fill); mean and colour matched the demo's truth less "
-                      f"often (docs/IDENTITY.md); any of {', '.join(OCCLUSION_FILLS)}")
+                      "image), colour (the background-removal fill); inpaint needs nothing but the photo, as the "
+                      "dashboard's what-if does; mean matched the demo's truth about as often (docs/IDENTITY.md); "
+                      f"any of {', '.join(OCCLUSION_FILLS)}")
     headline_method: str = setting(
         "auto", "method behind the profile: auto = the most faithful on a demo run, else the one a demo run chose "
                 "(--reference-run), else swap; or e.g. occlusion:inpaint, gradcam")

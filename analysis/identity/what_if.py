@@ -2,8 +2,9 @@
 
 The Analyse page's "what if" for an uploaded photo: there is no generator behind an upload, so the zones
 are bands of rembg's figure mask (`analysis.identity.zones`, as for every real photo) and each zone is
-repainted from its surroundings (`occlusion:inpaint`, the fill the demo found most faithful on raw
-photos; docs/IDENTITY.md). Pure functions: the page runs the models on what they return.
+repainted from its surroundings (`occlusion:inpaint`: it needs nothing but the photo, where the `mean`
+fill, about as faithful on the demo, needs the run's training photos; docs/IDENTITY.md). Pure
+functions: the page runs the models on what they return.
 """
 
 from __future__ import annotations
