@@ -40,7 +40,8 @@ def identity_profile(run: RunInfo, brand: str) -> None:
     if not profile:
         st.info(f"identity.json of `{run.name}` has no profile for {brand}.")
         return
-    st.caption(f"The drop in the model's confidence for {brand} when each zone is replaced, "
+    st.caption(f"The drop in the model's evidence for {brand} (its score against the other houses', in logits) "
+               "when each zone is replaced, "
                f"{identity_figures.method_sentence(identity)}. Bigger is more identity; overlapping intervals "
                "are not reliably ordered (docs/IDENTITY.md).")
     table = identity_figures.effects_with_truth(profile, "truth")
@@ -48,7 +49,7 @@ def identity_profile(run: RunInfo, brand: str) -> None:
                    f"{run.name}-{brand}-identity-profile", "identity_profile")
     if "truth" in table:
         st.caption("Beside each bar, the demo's counterfactual truth: the same photo redrawn with only that "
-                   "zone's cue changed.")
+                   "zone changed (every cue in it made basic; for the background, another venue).")
     rival_section(run, identity, brand)
 
 
