@@ -31,6 +31,7 @@ from analysis.identity.zones import zone_grid
 from core.config import AttentionSettings
 from core.images import ImageError
 from core.logs import progress_bar
+from model.preprocess import load_model_input
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ def zones_or_none(figure_mask: str, zones_mask: str, shape: tuple[int, int], att
 
 def scorer_input(scorer, path: str) -> np.ndarray:
     """A photo as `scorer`'s model reads it (evaluation's preprocessing)."""
-    from model.preprocess import load_model_input  # TensorFlow-free, but only a worker needs it here
-
     return load_model_input(path, scorer.image_size, scorer.resize_filter)
 
 

@@ -15,7 +15,8 @@ A figure zone of the donor (its head, torso, legs or feet, cut by the same masks
 scaled to the height of the photo's zone and centred on it, keeping its own outline (the twin's
 skirt over this photo's trousers: a cut is a shape, and the truth's twin edits change it), over the
 photo with that zone painted out (`transplant`); the background is the donor's venue with its
-figure painted out (`analysis.attention.background_reliance.venue_plate`), behind the photo's figure. Works wherever occlusion does: zones from the demo's masks or rembg's bands.
+figure painted out (`analysis.attention.background_reliance.venue_plate`), behind the photo's
+figure. Works wherever occlusion does: zones from the demo's masks or rembg's bands.
 
 Scores are cached in `identity/swap.npz` (log-probabilities of every class), keyed by photo,
 donor, zone and the model file, so another rival costs only its new donors.
@@ -97,12 +98,17 @@ def swap_background(image: np.ndarray, background: np.ndarray, donor: np.ndarray
     return blend(image, plate, background)
 
 
-def swapped_inputs(image: np.ndarray, zones: np.ndarray, donor: np.ndarray, donor_zones: np.ndarray,
-                   params: TreatmentSettings) -> dict[str, np.ndarray]:
-    """{zone: the photo with that zone from the donor}; a zone empty on either photo is left out."""
-    out = {}
+def figure_erased(image: np.ndarray, zones: np.ndarray, params: TreatmentSettings) -> np.ndarray:
+    """The photo's venue with its figure painted out: what shows where a swapped-in zone does not cover."""
     background = ZONES.index("background")
-    plate = venue_plate(image, 1.0 - np.asarray(zones[background], np.float32), params.dilation_px, params.radius)
+    return venue_plate(image, 1.0 - np.asarray(zones[background], np.float32), params.dilation_px, params.radius)
+
+
+def swapped_inputs(image: np.ndarray, zones: np.ndarray, plate: np.ndarray, donor: np.ndarray, donor_zones: np.ndarray,
+                   params: TreatmentSettings) -> dict[str, np.ndarray]:
+    """{zone: the photo with that zone from the donor}; a zone empty on either photo is left out; `plate` is
+    `figure_erased(image, zones, params)`, made once per photo."""
+    out = {}
     for k, zone in enumerate(ZONES):
         if zone in FIGURE_ZONES:
             swapped = transplant(image, zones[k], donor, donor_zones[k], plate)
@@ -141,11 +147,12 @@ def swap_photo(worker: PassWorker, task: SwapTask) -> PhotoResult:
         return PhotoResult(task.path, None)
     image = worker.model_input(task.path)
     params = worker.options["treatment"]
+    plate = figure_erased(image, zones, params)
     keys, inputs = [cache_key(task.path, ORIGINAL)], [image]
     for donor in task.donors:
         donor_zones = worker.zones(donor.figure_mask, donor.zones_mask, (size, size))
         if donor_zones is not None:
-            for zone, swapped in swapped_inputs(image, zones, worker.model_input(donor.path), donor_zones,
+            for zone, swapped in swapped_inputs(image, zones, plate, worker.model_input(donor.path), donor_zones,
                                                 params).items():
                 keys.append(cache_key(task.path, donor.path, zone))
                 inputs.append(swapped)
