@@ -8,7 +8,7 @@ JPEG round trip of a dataset photo (`saved_image()`) and `model.preprocess.to_mo
 is compared with like; for a background-removed run both are cut out with the render's exact mask
 onto the dataset's fill colour. Per look and edit:
 
-- reliance: the drop in the house's evidence (`context.evidence`: log p(house) − the mean log p, which
+- reliance: the drop in the house's evidence (`context.evidence`: log p(house) − the other classes' mean log p, which
   unlike log p does not saturate when the model is sure) from the original to the edit;
 - contrast (twin edits and the venue): the drop in log p(house) − log p(twin), i.e. how much of
   what separated the house from its twin the edit took away.

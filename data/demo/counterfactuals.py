@@ -141,6 +141,8 @@ def render_counterfactuals(spec: LookSpec, params: DemoParams, edits: Iterable[s
             kind, zone = _parse_zone_edit(edit)
             scene, zones = paste_zone(scene_of(ORIGINAL)[:2], scene_of(kind)[:2], ZONE_LABELS[zone])
             camera = scene_of(ORIGINAL)[2]  # the camera draws are the look's own, whatever the figure wears
+        elif edit == ORIGINAL:
+            scene, zones, camera = scene_of(ORIGINAL)  # the zone edits' base: composed once
         else:
             kind, cue = _parse(edit)
             edited = swap_cue(look, donors[kind], cue) if cue else look

@@ -11,7 +11,7 @@ ranking of zones within a house is compared with the truth, so a method may use 
 
 - `attention`: the learned attention map's mass per zone (class-agnostic: its contrast is its share);
 - `gradcam`: Grad-CAM's mass per zone, for the target logit and for target minus rival;
-- `occlusion`: the drop in the target's evidence (`context.evidence`: log p(target) − the mean log p;
+- `occlusion`: the drop in the target's evidence (`context.evidence`: log p(target) − the other classes' mean log p;
   for the contrast, log p(target) − log p(rival)) when the zone is
   replaced by an in-distribution fill; one method per fill (`occlusion:mean`, ...);
 - `swap`: the same drops when the zone is replaced by the same zone of other houses' photos (and of
